@@ -1,0 +1,9 @@
+-- Lua code runs under 5.1 (LuaJIT, nginx) to 5.4.
+std = "max"
+max_line_length = 120
+exclude_files = { "build/", "tree/", ".luarocks/", "lua_modules/" }
+
+files["spec/"] = { std = "+busted" }
+files["lua/growatt/sandbox/"] = { globals = { "ngx" } }
+files["lua/growatt/ngx.lua"] = { globals = { "ngx" } }
+files["examples/openresty/"] = { globals = { "ngx" } }

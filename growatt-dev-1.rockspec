@@ -1,0 +1,49 @@
+rockspec_format = "3.0"
+package = "growatt"
+version = "dev-1"
+source = {
+  url = "git+file:///dev/null",
+}
+description = {
+  summary = "Growatt solar-inverter cloud client: ShinePhone and OpenAPI v1, over libcurl",
+  detailed = [[
+A small C core over libcurl does HTTP and holds the session; the growatt Lua module
+speaks Growatt's protocols and returns plain Lua tables. Account-lock protection,
+automatic re-login, typed errors, validated writes, a local sandbox of the cloud.
+]],
+  license = "MIT",
+}
+dependencies = {
+  "lua >= 5.1",
+  "lua-cjson >= 2.1",
+}
+external_dependencies = {
+  CURL = { header = "curl/curl.h", library = "curl" },
+  OPENSSL = { header = "openssl/evp.h", library = "crypto" },
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["growatt.core"] = {
+      sources = { "src/core.c", "src/session.c", "src/encode.c", "src/hash.c" },
+      libraries = { "curl", "crypto" },
+      incdirs = { "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)" },
+    },
+    ["growatt"] = "lua/growatt.lua",
+    ["growatt.errors"] = "lua/growatt/errors.lua",
+    ["growatt.json"] = "lua/growatt/json.lua",
+    ["growatt.client"] = "lua/growatt/client.lua",
+    ["growatt.endpoints"] = "lua/growatt/endpoints.lua",
+    ["growatt.sandbox"] = "lua/growatt/sandbox/init.lua",
+    ["growatt.sandbox.server"] = "lua/growatt/sandbox/server.lua",
+    ["growatt.sandbox.data"] = "lua/growatt/sandbox/data.lua",
+    ["growatt.sandbox.legacy"] = "lua/growatt/sandbox/legacy.lua",
+  },
+}
+test_dependencies = {
+  "busted",
+}
+test = {
+  type = "busted",
+}

@@ -1,0 +1,176 @@
+--- lua-growatt: the Growatt solar-inverter cloud client.
+--
+--   local growatt = require("growatt")
+--   local api = growatt.new()                        -- or growatt.new{ server_url = ... }
+--   local login = assert(api:login(username, password))
+--   local plants = assert(api:plant_list(login.user.id))
+--
+-- Methods keep the reference library's (growattServer) names and argument order.
+-- Misuse raises; everything the network or the server can do returns `nil, err`
+-- (see growatt.errors).
+
+local core = require("growatt.core")
+local errors = require("growatt.errors")
+local json = require("growatt.json")
+local client = require("growatt.client")
+local endpoints = require("growatt.endpoints")
+
+local growatt = {
+  _VERSION = "dev-1",
+  null = json.null,
+  errors = errors,
+  hash_password = core.hash_password,
+  Timespan = { hour = 0, day = 1, month = 2 },
+  BATT_MODE_LOAD_FIRST = 0,
+  BATT_MODE_BATTERY_FIRST = 1,
+  BATT_MODE_GRID_FIRST = 2,
+  DEFAULT_SERVER_URL = "https://openapi.growatt.com/",
+  DEFAULT_USER_AGENT = "Dalvik/2.1.0 (Linux; U; Android 12; lua-growatt/dev-1)",
+}
+
+--- Options of growatt.new and their Lua types.
+growatt.OPTIONS = {
+  server_url = "string",
+  agent_identifier = "string",
+  add_random_user_id = "boolean",
+  timeout = "number",
+  connect_timeout = "number",
+  ca_file = "string",
+  proxy = "string",
+  max_body = "number",
+  dry_run = "boolean",
+}
+
+local Api = {}
+Api.__index = Api
+growatt.Api = Api
+
+-- Five random digits for add_random_user_id, from the system's entropy where there is one.
+local function random_digits(n)
+  local f = io.open("/dev/urandom", "rb")
+  local bytes = f and f:read(n)
+  if f then f:close() end
+  local out = {}
+  for i = 1, n do
+    local b = bytes and bytes:byte(i) or math.random(0, 255)
+    out[i] = tostring(b % 10)
+  end
+  return table.concat(out)
+end
+
+local function check_options(opts)
+  for k, v in pairs(opts) do
+    local want = growatt.OPTIONS[k]
+    if not want then error("growatt.new: unknown option '" .. tostring(k) .. "'", 3) end
+    if type(v) ~= want then
+      error(string.format("growatt.new: option '%s' must be a %s, got %s", k, want, type(v)), 3)
+    end
+  end
+end
+
+--- Makes an API object. `opts` is a table of options (growatt.OPTIONS); as in the
+-- reference, `growatt.new(add_random_user_id, agent_identifier)` also works.
+function growatt.new(opts, agent_identifier)
+  if type(opts) == "boolean" then
+    opts = { add_random_user_id = opts, agent_identifier = agent_identifier }
+  end
+  opts = opts == nil and {} or errors.check(opts, "table", "opts", "growatt.new")
+  check_options(opts)
+  local ua = opts.agent_identifier or growatt.DEFAULT_USER_AGENT
+  if opts.add_random_user_id then ua = ua .. " - " .. random_digits(5) end
+  local self = setmetatable({
+    server_url = opts.server_url or growatt.DEFAULT_SERVER_URL,
+    user_agent = ua,
+    dry_run = opts.dry_run or false,
+    options = opts,
+  }, Api)
+  self.session = core.session({
+    user_agent = ua,
+    timeout = opts.timeout,
+    connect_timeout = opts.connect_timeout,
+    ca_file = opts.ca_file,
+    proxy = opts.proxy,
+    max_body = opts.max_body,
+  })
+  return self
+end
+
+--- The request a call would send, as a plain table (also what dry runs return).
+function Api:_prepare(req)
+  req.url = client.url(self.server_url, req.path)
+  return req
+end
+
+--- Sends a prepared request and returns the part of the reply the call wants.
+function Api:_send(req)
+  local res, err = self.session:request(req.method, req.url, {
+    query = req.query, form = req.form, multipart = req.multipart, headers = req.headers,
+  })
+  if not res then return nil, errors.from_core(err) end
+  local v
+  v, err = client.classify(res, req.expect)
+  if v == nil then return nil, err end
+  if req.expect == "text" then return v end
+  return client.extract(v, req.result)
+end
+
+--- Runs the endpoint entry `ep` (named `name`) with the caller's arguments.
+function Api:_call(name, ep, ...)
+  local req = self:_prepare(client.build(ep, name, ...))
+  if self.dry_run then return req end
+  return self:_send(req)
+end
+
+-- One method per endpoint entry: the entries are the API (growatt.endpoints).
+for name, ep in pairs(endpoints.legacy) do
+  Api[name] = function(self, ...)
+    return self:_call(name, ep, ...)
+  end
+end
+
+--- Logs in with a user name and password (or, with is_password_hashed, the hash).
+-- Returns the server's `back` table with `userId` and `userLevel` added, or nil and an
+-- error of kind `auth` (502/501), `locked` (507, with `locked_until`) or `api`.
+function Api:login(username, password, is_password_hashed)
+  errors.check(username, "string", "username", "login")
+  errors.check(password, "string", "password", "login")
+  local hash = is_password_hashed and password or core.hash_password(password)
+  local req = self:_prepare({
+    method = "POST", path = "newTwoLoginAPI.do", name = "login", write = false,
+    form = { { "userName", username }, { "password", hash } }, result = "raw",
+  })
+  if self.dry_run then return req end
+  local reply, err = self:_send(req)
+  if not reply then return nil, err end
+  local back = reply.back
+  if type(back) ~= "table" then
+    return nil, errors.new("protocol", "login reply has no 'back' object")
+  end
+  if back.success then
+    local user = type(back.user) == "table" and back.user or {}
+    back.userId = user.id
+    back.userLevel = user.rightlevel
+    self.user_id = user.id
+    return back
+  end
+  local code = back.msg ~= nil and tostring(back.msg) or nil
+  if code == "507" then
+    local hours = tonumber(back.lockDuration) or 24
+    return nil, errors.new("locked", "the account is locked for " .. hours .. " hours",
+      { code = code, response = back, locked_until = os.time() + math.floor(hours * 3600) })
+  end
+  if code == "502" or code == "501" then
+    local what = code == "501" and "no such user" or "wrong user name or password"
+    return nil, errors.new("auth", what, { code = code, response = back })
+  end
+  return nil, errors.new("api", "login refused: " .. tostring(back.error or code or "?"),
+    { code = code, response = back })
+end
+
+--- Closes the HTTP session; the object cannot make calls afterwards.
+function Api:close()
+  self.session:close()
+end
+Api.__close = Api.close
+
+return growatt

@@ -1,0 +1,81 @@
+--- Error values: what the world can do to a call comes back as `nil, err`.
+-- `err` is a table with `kind` and `message`, and where known `code` (the server's),
+-- `status` (HTTP), `response` (the decoded reply), `retry_after` (seconds) and
+-- `locked_until` (epoch seconds). Misuse of the API raises instead (see `errors.arg`).
+-- Messages never carry secrets: passwords, hashes, tokens or cookie values.
+
+local errors = {}
+
+--- Every kind an error can have, so that callers can compare against known names.
+errors.kinds = {
+  auth = true,            -- wrong credentials (502/501, v1 10011)
+  locked = true,          -- the account is locked (507)
+  session_expired = true, -- the server no longer knows our session
+  blocked = true,         -- 403 user-agent ACL, 405 WAF
+  rate_limited = true,    -- v1 10012, the login guard, the client's own budget
+  http = true,            -- an HTTP status the call did not expect
+  timeout = true,
+  network = true,
+  tls = true,
+  protocol = true,        -- HTML where JSON was due, truncated, malformed or oversize body
+  api = true,             -- the server said no (success:false, result ~= 1, error_code ~= 0)
+  invalid = true,         -- a value the client refused to send
+  closed = true,          -- the session was closed
+  moved = true,           -- v1 -1: the account lives on another server
+}
+
+local Error = {}
+Error.__index = Error
+Error.__name = "growatt.Error"
+
+function Error.__tostring(e)
+  local s = "growatt: " .. e.kind .. ": " .. tostring(e.message)
+  if e.code ~= nil then s = s .. " (code " .. tostring(e.code) .. ")" end
+  if e.status ~= nil and e.kind == "http" then s = s .. " (HTTP " .. tostring(e.status) .. ")" end
+  return s
+end
+
+--- Makes an error of `kind` with a message and optional extra fields.
+function errors.new(kind, message, fields)
+  assert(errors.kinds[kind], "unknown error kind")
+  local e = { kind = kind, message = message or kind }
+  if fields then
+    for k, v in pairs(fields) do e[k] = v end
+  end
+  return setmetatable(e, Error)
+end
+
+--- True when `v` is an error value made here (optionally of the given kind).
+function errors.is(v, kind)
+  return getmetatable(v) == Error and (kind == nil or v.kind == kind)
+end
+
+--- Adopts an error table from the C core (kind, message, curl_code).
+function errors.from_core(e)
+  if type(e) ~= "table" then return errors.new("network", tostring(e)) end
+  local kind = errors.kinds[e.kind] and e.kind or "network"
+  return errors.new(kind, e.message, { curl_code = e.curl_code })
+end
+
+--- Raises a misuse error at the caller's caller (the user's line, not ours).
+function errors.arg(level, fmt, ...)
+  error(string.format(fmt, ...), level + 1)
+end
+
+--- Checks an argument's Lua type and raises a clear message when it is wrong.
+-- `types` is a type name or a list of them; `level` is relative to the checking function.
+function errors.check(value, types, name, fname, level)
+  local t = type(value)
+  if type(types) == "string" then
+    if t == types then return value end
+  else
+    for i = 1, #types do
+      if t == types[i] then return value end
+    end
+    types = table.concat(types, " or ")
+  end
+  error(string.format("bad argument '%s' to '%s' (%s expected, got %s)", name, fname, types, t),
+    (level or 1) + 2)
+end
+
+return errors
