@@ -35,6 +35,7 @@ build = {
     ["growatt.json"] = "lua/growatt/json.lua",
     ["growatt.client"] = "lua/growatt/client.lua",
     ["growatt.endpoints"] = "lua/growatt/endpoints.lua",
+    ["growatt.settings"] = "lua/growatt/settings.lua",
     ["growatt.sandbox"] = "lua/growatt/sandbox/init.lua",
     ["growatt.sandbox.server"] = "lua/growatt/sandbox/server.lua",
     ["growatt.sandbox.data"] = "lua/growatt/sandbox/data.lua",

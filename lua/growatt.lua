@@ -121,12 +121,16 @@ function Api:_call(name, ep, ...)
   return self:_send(req)
 end
 
--- One method per endpoint entry: the entries are the API (growatt.endpoints).
-for name, ep in pairs(endpoints.legacy) do
-  Api[name] = function(self, ...)
-    return self:_call(name, ep, ...)
+--- Adds one method per endpoint entry to a class: the entries are the API.
+function growatt.install(class, entries)
+  for name, ep in pairs(entries) do
+    class[name] = function(self, ...)
+      return self:_call(name, ep, ...)
+    end
   end
 end
+growatt.install(Api, endpoints.legacy)
+growatt.install(Api, require("growatt.settings").endpoints)
 
 --- Logs in with a user name and password (or, with is_password_hashed, the hash).
 -- Returns the server's `back` table with `userId` and `userLevel` added, or nil and an
