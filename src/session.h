@@ -1,0 +1,105 @@
+/* The Session userdata and the pieces of a transfer that a curl multi driver reuses:
+ *
+ *   growatt_request_read    Lua arguments -> growatt_request (raises on misuse, sends nothing)
+ *   growatt_transfer_open   make an easy handle with the options that never change
+ *   growatt_transfer_begin  unset the last request's options, apply the session's settings
+ *   growatt_request_apply   hand a growatt_request to that easy handle
+ *   (curl_easy_perform, or curl_multi_* until CURLMSG_DONE)
+ *   growatt_transfer_push_result   finished handle + its buffers -> res | nil, err
+ *
+ * Every C allocation a transfer makes is owned by its growatt_transfer, which lives inside a
+ * GC'd userdata: a Lua error at any step leaves nothing unreachable, because the next
+ * growatt_transfer_begin or growatt_transfer_free releases it. */
+#ifndef GROWATT_SESSION_H
+#define GROWATT_SESSION_H
+
+#include <stddef.h>
+#include <curl/curl.h>
+#include "compat.h"
+
+#define GROWATT_VERSION "dev-1"
+#define GROWATT_SESSION_MT "growatt.Session"
+#define GROWATT_ERROR_MT "growatt.Error"
+
+/* A byte buffer grown with malloc from libcurl callbacks, where Lua must not be called. */
+typedef struct growatt_buf {
+    char *data;
+    size_t len, cap;
+} growatt_buf;
+
+/* Session-wide settings, applied to the easy handle before every request. NULL strings mean
+ * the default (base_url "", the library's user agent, curl's CA bundle, no explicit proxy). */
+typedef struct growatt_config {
+    char *base_url, *user_agent, *ca_file, *proxy;
+    long connect_timeout_ms, timeout_ms;
+    long long max_body;
+} growatt_config;
+
+/* Why a write callback stopped a transfer. */
+enum { GROWATT_OK = 0, GROWATT_BODY_TOO_BIG, GROWATT_HEAD_TOO_BIG, GROWATT_NO_MEMORY };
+
+/* One easy handle and what a transfer on it holds. */
+typedef struct growatt_transfer {
+    CURL *easy;
+    struct curl_slist *headers; /* given to CURLOPT_HTTPHEADER */
+    curl_mime *mime;            /* given to CURLOPT_MIMEPOST */
+    growatt_buf body, head;     /* the response, filled by the callbacks */
+    size_t max_body;
+    int stopped;                /* GROWATT_*: why a callback aborted the transfer */
+    char errbuf[CURL_ERROR_SIZE];
+} growatt_transfer;
+
+/* A request read from Lua: absolute stack indices of the values to send (0 = none). */
+typedef struct growatt_request {
+    const char *method;
+    int url;          /* the full URL, query included */
+    int body;         /* the form-encoded or raw body string */
+    int multipart;    /* the validated multipart pair list */
+    int headers;      /* a list of header lines for CURLOPT_HTTPHEADER */
+    long timeout_ms;  /* < 0: the session's */
+} growatt_request;
+
+typedef struct growatt_session {
+    growatt_config config;
+    growatt_transfer xfer;
+    struct curl_slist *cookie_export; /* CURLINFO_COOKIELIST result while it is copied */
+    int closed;
+} growatt_session;
+
+/* Settings: defaults, update from an option table (validated as a whole before any change,
+ * raises on misuse; with c NULL it only validates), release. */
+void growatt_config_init(growatt_config *c);
+void growatt_config_set(lua_State *L, growatt_config *c, int idx);
+void growatt_config_free(growatt_config *c);
+
+/* The easy handle's life: open (makes the handle and sets the options that never change:
+ * callbacks, TLS verification, no redirects, cookie engine...; the handle is kept in t even
+ * on failure), and free, which is idempotent. */
+CURLcode growatt_transfer_open(growatt_transfer *t);
+void growatt_transfer_free(growatt_transfer *t);
+
+/* Starts a new transfer on an open handle: unsets what the previous request set, drops what
+ * it held, and applies the settings (which configure may have changed). */
+CURLcode growatt_transfer_begin(growatt_transfer *t, const growatt_config *c);
+
+/* Reads method, url_or_path and opts from the stack at arg, arg+1, arg+2. Pushes the strings
+ * the request needs and records their indices in *r; they must stay on the stack until
+ * growatt_request_apply returns. */
+void growatt_request_read(lua_State *L, const growatt_config *c, int arg, growatt_request *r);
+
+/* Hands *r to the transfer's easy handle. Raises only when memory runs out. */
+void growatt_request_apply(lua_State *L, growatt_transfer *t, const growatt_request *r);
+
+/* Pushes the result of a finished transfer: res (returns 1) or nil, err (returns 2). */
+int growatt_transfer_push_result(lua_State *L, growatt_transfer *t, CURLcode rc);
+
+/* Pushes nil and an error table {kind, message, curl_code} (curl_code < 0: none); returns 2. */
+int growatt_push_error(lua_State *L, const char *kind, const char *message, int curl_code);
+
+/* Creates the Session and Error metatables in this Lua state. */
+void growatt_session_register(lua_State *L);
+
+/* core.session(opts) -> Session */
+int growatt_l_session(lua_State *L);
+
+#endif
