@@ -18,7 +18,9 @@ dependencies = {
   "lua-cjson >= 2.1",
 }
 external_dependencies = {
-  CURL = { header = "curl/curl.h", library = "curl" },
+  -- only the library is probed: Debian keeps curl.h under a multiarch include dir that the
+  -- compiler searches by itself but LuaRocks does not
+  CURL = { library = "curl" },
   OPENSSL = { header = "openssl/evp.h", library = "crypto" },
 }
 build = {
