@@ -296,13 +296,16 @@ void growatt_config_set(lua_State *L, growatt_config *c, int idx)
     } while (0)
 
 /* The options that never change for a handle. */
-CURLcode growatt_transfer_open(growatt_transfer *t)
+CURLcode growatt_transfer_open(growatt_transfer *t, CURLSH *share)
 {
     CURLcode rc = CURLE_OK;
     CURL *e = t->easy = curl_easy_init();
 
     if (e == NULL)
         return CURLE_FAILED_INIT;
+    /* First, so that the handle never has a cookie jar of its own. */
+    if (share != NULL)
+        SETOPT(rc, e, CURLOPT_SHARE, share);
     SETOPT(rc, e, CURLOPT_ERRORBUFFER, t->errbuf);
     SETOPT(rc, e, CURLOPT_WRITEFUNCTION, on_body);
     SETOPT(rc, e, CURLOPT_WRITEDATA, (void *)t);
@@ -870,16 +873,27 @@ int growatt_transfer_push_result(lua_State *L, growatt_transfer *t, CURLcode rc)
 
 /* ---------------------------------------------------------------- the Session userdata */
 
-static growatt_session *check_session(lua_State *L)
+growatt_session *growatt_check_session(lua_State *L, int idx)
 {
-    return luaL_checkudata(L, 1, GROWATT_SESSION_MT);
+    return luaL_checkudata(L, idx, GROWATT_SESSION_MT);
 }
 
-/* close(), __gc and __close: idempotent, and safe on a half-built session. */
+static growatt_session *check_session(lua_State *L)
+{
+    return growatt_check_session(L, 1);
+}
+
+/* close(), __gc and __close: idempotent, and safe on a half-built session. Every easy handle
+ * lets go of the share before the share itself is released. */
 static int session_close(lua_State *L)
 {
     growatt_session *s = check_session(L);
+    growatt_pool_free(s->pool);
+    s->pool = NULL;
     growatt_transfer_free(&s->xfer);
+    if (s->share != NULL)
+        curl_share_cleanup(s->share);
+    s->share = NULL;
     growatt_config_free(&s->config);
     curl_slist_free_all(s->cookie_export);
     s->cookie_export = NULL;
@@ -1014,6 +1028,7 @@ static int error_tostring(lua_State *L)
 static const luaL_Reg session_methods[] = {
     {"configure", session_configure},
     {"request", session_request},
+    {"perform_many", growatt_l_perform_many},
     {"cookies", session_cookies},
     {"set_cookies", session_set_cookies},
     {"clear_cookies", session_clear_cookies},
@@ -1044,6 +1059,21 @@ void growatt_session_register(lua_State *L)
     lua_pop(L, 1);
 }
 
+/* What the session's handles have in common. curl calls no lock function without threads:
+ * a session is used by one thread at a time. */
+static int share_everything(CURLSH *share)
+{
+    static const curl_lock_data what[] = {
+        CURL_LOCK_DATA_COOKIE, CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION,
+        CURL_LOCK_DATA_CONNECT,
+    };
+    size_t i;
+    for (i = 0; i < sizeof what / sizeof what[0]; i++)
+        if (curl_share_setopt(share, CURLSHOPT_SHARE, what[i]) != CURLSHE_OK)
+            return 0;
+    return 1;
+}
+
 int growatt_l_session(lua_State *L)
 {
     growatt_session *s;
@@ -1056,7 +1086,9 @@ int growatt_l_session(lua_State *L)
     growatt_config_init(&s->config);
     luaL_setmetatable(L, GROWATT_SESSION_MT);
     /* From here on __gc owns whatever the session holds, even if what follows raises. */
-    if (growatt_transfer_open(&s->xfer) != CURLE_OK)
+    if ((s->share = curl_share_init()) == NULL || !share_everything(s->share))
+        return luaL_error(L, "cannot create a curl share handle");
+    if (growatt_transfer_open(&s->xfer, s->share) != CURLE_OK)
         return luaL_error(L, "cannot create a curl easy handle");
     growatt_config_set(L, &s->config, 1);
     return 1;

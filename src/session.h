@@ -59,9 +59,16 @@ typedef struct growatt_request {
     long timeout_ms;  /* < 0: the session's */
 } growatt_request;
 
+/* Easy handles for requests in parallel, with their multi handle (multi.c). */
+typedef struct growatt_pool growatt_pool;
+
 typedef struct growatt_session {
     growatt_config config;
     growatt_transfer xfer;
+    /* Cookies, DNS cache, connections and TLS sessions, shared by xfer and the pool's
+     * handles: a login made by request() is seen by perform_many() and back. */
+    CURLSH *share;
+    growatt_pool *pool;               /* NULL until the first perform_many */
     struct curl_slist *cookie_export; /* CURLINFO_COOKIELIST result while it is copied */
     int closed;
 } growatt_session;
@@ -72,10 +79,10 @@ void growatt_config_init(growatt_config *c);
 void growatt_config_set(lua_State *L, growatt_config *c, int idx);
 void growatt_config_free(growatt_config *c);
 
-/* The easy handle's life: open (makes the handle and sets the options that never change:
- * callbacks, TLS verification, no redirects, cookie engine...; the handle is kept in t even
- * on failure), and free, which is idempotent. */
-CURLcode growatt_transfer_open(growatt_transfer *t);
+/* The easy handle's life: open (makes the handle, attaches the share when there is one and
+ * sets the options that never change: callbacks, TLS verification, no redirects, cookie
+ * engine...; the handle is kept in t even on failure), and free, which is idempotent. */
+CURLcode growatt_transfer_open(growatt_transfer *t, CURLSH *share);
 void growatt_transfer_free(growatt_transfer *t);
 
 /* Starts a new transfer on an open handle: unsets what the previous request set, drops what
@@ -95,6 +102,15 @@ int growatt_transfer_push_result(lua_State *L, growatt_transfer *t, CURLcode rc)
 
 /* Pushes nil and an error table {kind, message, curl_code} (curl_code < 0: none); returns 2. */
 int growatt_push_error(lua_State *L, const char *kind, const char *message, int curl_code);
+
+/* The Session userdata at idx (raises if it is not one). */
+growatt_session *growatt_check_session(lua_State *L, int idx);
+
+/* session:perform_many(requests [, opts]) (multi.c) */
+int growatt_l_perform_many(lua_State *L);
+
+/* Releases the pool and its handles; idempotent (multi.c). */
+void growatt_pool_free(growatt_pool *pool);
 
 /* Creates the Session and Error metatables in this Lua state. */
 void growatt_session_register(lua_State *L);
