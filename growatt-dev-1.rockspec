@@ -38,6 +38,7 @@ build = {
     ["growatt.client"] = "lua/growatt/client.lua",
     ["growatt.endpoints"] = "lua/growatt/endpoints.lua",
     ["growatt.settings"] = "lua/growatt/settings.lua",
+    ["growatt.store"] = "lua/growatt/store.lua",
     ["growatt.sandbox"] = "lua/growatt/sandbox/init.lua",
     ["growatt.sandbox.server"] = "lua/growatt/sandbox/server.lua",
     ["growatt.sandbox.data"] = "lua/growatt/sandbox/data.lua",

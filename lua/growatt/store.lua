@@ -1,0 +1,126 @@
+--- State stores: where an Api keeps what must outlive one call or one process (the
+-- session cookies, the user id, the last login, a lock's end, the request counters).
+--
+-- The interface (the OpenResty adapter implements it over a lua_shared_dict; keep to it):
+--
+--   store:load()        -> state   a fresh copy of the whole state (a plain table that the
+--                                  caller may change), {} when nothing was saved yet or what
+--                                  was saved cannot be read
+--   store:save(state)   -> true | nil, message
+--   store:update(fn)    -> state | nil, message   (optional) load, state = fn(state) or state,
+--                                  save, as one step where the store can make it one;
+--                                  store.update(s, fn) falls back to load + fn + save
+--
+-- The state is plain data only (tables, strings, numbers, booleans; string keys), so any
+-- store can keep it as one JSON document:
+--
+--   state.accounts[username] = {
+--     user_id      number    the account's user id
+--     cookies      string    the C session's cookie export (Netscape lines)
+--     login        table     the last login reply, without user.password and user.token
+--     last_login   number    epoch seconds of the last login attempt
+--     locked_until number    epoch seconds: no login before this (the server said 507)
+--     logins       number    login attempts made
+--     requests     table     { ["<bucket start, epoch seconds>"] = requests sent in it }
+--   }
+--
+-- Accounts are keyed by user name, so several accounts (and several processes) can share
+-- one store. The policy (growatt.policy) changes the state only through store.update, in
+-- one short read-modify-write per change, so a second process sees a lock at once.
+-- Credentials (password, hash) are never stored.
+
+local json = require("growatt.json")
+
+local store = {}
+
+local function copy(v)
+  if type(v) ~= "table" then return v end
+  local t = {}
+  for k, x in pairs(v) do t[k] = copy(x) end
+  return t
+end
+store.copy = copy
+
+--- Runs fn over the store's state and saves the result: the store's own update if it has
+-- one, else load + fn + save. Returns the new state, or nil and a message.
+function store.update(s, fn)
+  if s.update then return s:update(fn) end
+  local state = s:load()
+  state = fn(state) or state
+  local ok, err = s:save(state)
+  if not ok then return nil, err end
+  return state
+end
+
+---------------------------------------------------------------------------
+-- Memory: the default; one process, one Api or several sharing the store object.
+
+local Memory = {}
+Memory.__index = Memory
+
+--- A store kept in this Lua state's memory.
+function store.memory()
+  return setmetatable({ state = {} }, Memory)
+end
+
+function Memory:load() return copy(self.state) end
+
+function Memory:save(state)
+  self.state = copy(state)
+  return true
+end
+
+---------------------------------------------------------------------------
+-- File: one JSON document, mode 0600, replaced atomically (written to a temporary file in
+-- the same directory, flushed to disk, then renamed over the old one), so that a process
+-- killed mid-write leaves either the old or the new state, never a torn one.
+
+local File = {}
+File.__index = File
+
+--- A store kept in the JSON file at `path` (created on the first save).
+function store.file(path)
+  assert(type(path) == "string" and path ~= "", "store.file: path must be a non-empty string")
+  return setmetatable({ path = path }, File)
+end
+
+function File:load()
+  local f = io.open(self.path, "rb")
+  if not f then return {} end
+  local text = f:read("*a")
+  f:close()
+  local state = text and json.decode(text)
+  if type(state) ~= "table" then return {} end -- unreadable: start afresh rather than fail
+  return state
+end
+
+-- The C core writes with mkstemp (0600) + fsync + rename; without it (an older core), plain
+-- Lua writes a temporary file and renames it (atomic, but without fsync or the 0600 mode).
+local function write_atomic(path, text)
+  local ok, core = pcall(require, "growatt.core")
+  if ok and core.write_file then return core.write_file(path, text) end
+  local tmp = string.format("%s.%d%06d.tmp", path, os.time(), math.random(0, 999999))
+  local f, err = io.open(tmp, "wb")
+  if not f then return nil, err end
+  local wrote, werr = f:write(text)
+  local flushed = wrote and f:flush()
+  f:close()
+  if not flushed then
+    os.remove(tmp)
+    return nil, werr or "write failed"
+  end
+  local renamed, rerr = os.rename(tmp, path)
+  if not renamed then
+    os.remove(tmp)
+    return nil, rerr
+  end
+  return true
+end
+
+function File:save(state)
+  local text, err = json.encode(state)
+  if not text then return nil, "state is not plain data: " .. err end
+  return write_atomic(self.path, text)
+end
+
+return store
