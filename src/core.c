@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include "compat.h"
 #include "encode.h"
+#include "file.h"
 #include "hash.h"
 #include "session.h"
 
@@ -23,6 +24,7 @@ static const luaL_Reg core_functions[] = {
     {"hash_password", growatt_l_hash_password},
     {"encode", growatt_l_encode},
     {"session", growatt_l_session},
+    {"write_file", growatt_l_write_file},
     {NULL, NULL},
 };
 
