@@ -27,7 +27,8 @@ build = {
   type = "builtin",
   modules = {
     ["growatt.core"] = {
-      sources = { "src/core.c", "src/session.c", "src/multi.c", "src/encode.c", "src/hash.c", "src/file.c" },
+      sources = { "src/core.c", "src/session.c", "src/multi.c", "src/encode.c", "src/hash.c", "src/file.c",
+                  "src/clock.c" },
       libraries = { "curl", "crypto" },
       incdirs = { "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)" },

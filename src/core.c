@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <curl/curl.h>
+#include "clock.h"
 #include "compat.h"
 #include "encode.h"
 #include "file.h"
@@ -25,6 +26,8 @@ static const luaL_Reg core_functions[] = {
     {"encode", growatt_l_encode},
     {"session", growatt_l_session},
     {"write_file", growatt_l_write_file},
+    {"now", growatt_l_now},
+    {"sleep", growatt_l_sleep},
     {NULL, NULL},
 };
 
