@@ -538,13 +538,21 @@ function M.init_worker()
   math.randomseed(ngx.now() * 1000 + ngx.worker.pid())
 end
 
+-- Requests being answered right now by this worker (a stall yields to the others). Each
+-- record keeps the count seen when it arrived, itself included: its `in_flight`.
+local in_flight = 0
+
 function M.handle()
   local path = ngx.var.uri:sub(2)
   local control_name = path:match("^__sandbox/(.*)$")
   if control_name then return send(control_request(control_name)) end
   local req = record(path)
   M.count("requests")
-  send(run_faults(req) or dispatch(req))
+  in_flight = in_flight + 1
+  req.in_flight = in_flight
+  local ok, err = pcall(function() send(run_faults(req) or dispatch(req)) end)
+  in_flight = in_flight - 1
+  if not ok then error(err, 0) end
 end
 
 return M
