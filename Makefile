@@ -16,7 +16,7 @@ COREJIT := build/jit/growatt/core.so
 
 LUA_PATH_DEV := lua/?.lua;lua/?/init.lua;;
 
-.PHONY: all build deps test demo sandbox rock check lint clean
+.PHONY: all build deps test demo sandbox rock check lint clean bench
 
 all: build
 
@@ -48,6 +48,14 @@ demo: deps
 sandbox: deps
 	@$(MAKE) --no-print-directory build
 	LUA_PATH='$(LUA_PATH_DEV)' lua5.4 -e 'require("growatt.sandbox").run{port = tonumber(os.getenv("PORT"))}'
+
+# Benchmarks against the sandbox (not part of `make test`): writes bench/RESULTS.md.
+bench:
+	@sh tools/deps valgrind
+	@$(MAKE) --no-print-directory build
+	@mkdir -p build/bench
+	$(CC) -std=c99 -Wall -Wextra -Werror $(CFLAGS) -o build/bench/floor bench/floor.c -lcurl
+	LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='build/5.4/?.so;;' lua5.4 bench/run.lua
 
 # Install the rock into ./tree, as a user would (no registry needed).
 rock: deps

@@ -40,6 +40,7 @@ build = {
     ["growatt.endpoints"] = "lua/growatt/endpoints.lua",
     ["growatt.settings"] = "lua/growatt/settings.lua",
     ["growatt.store"] = "lua/growatt/store.lua",
+    ["growatt.batch"] = "lua/growatt/batch.lua",
     ["growatt.sandbox"] = "lua/growatt/sandbox/init.lua",
     ["growatt.sandbox.server"] = "lua/growatt/sandbox/server.lua",
     ["growatt.sandbox.data"] = "lua/growatt/sandbox/data.lua",

@@ -103,9 +103,14 @@ end
 
 --- Sends a prepared request and returns the part of the reply the call wants.
 function Api:_send(req)
-  local res, err = self.session:request(req.method, req.url, {
+  return self:_receive(req, self.session:request(req.method, req.url, {
     query = req.query, form = req.form, multipart = req.multipart, headers = req.headers,
-  })
+  }))
+end
+
+--- What a call returns for the C session's answer (res, or nil and err) to its request;
+-- shared by _send and batch.
+function Api:_receive(req, res, err) -- luacheck: ignore 212/self
   if not res then return nil, errors.from_core(err) end
   local v
   v, err = client.classify(res, req.expect)
@@ -121,9 +126,12 @@ function Api:_call(name, ep, ...)
   return self:_send(req)
 end
 
---- Adds one method per endpoint entry to a class: the entries are the API.
+--- Adds one method per endpoint entry to a class: the entries are the API. The class's
+-- `_endpoints` maps the names to their entries (for batch).
 function growatt.install(class, entries)
+  class._endpoints = rawget(class, "_endpoints") or {}
   for name, ep in pairs(entries) do
+    class._endpoints[name] = ep
     class[name] = function(self, ...)
       return self:_call(name, ep, ...)
     end
@@ -170,6 +178,10 @@ function Api:login(username, password, is_password_hashed)
   return nil, errors.new("api", "login refused: " .. tostring(back.error or code or "?"),
     { code = code, response = back })
 end
+
+local batch = require("growatt.batch")
+Api.batch = batch.batch
+Api.walk = batch.walk
 
 --- Closes the HTTP session; the object cannot make calls afterwards.
 function Api:close()

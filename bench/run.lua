@@ -1,0 +1,343 @@
+-- `make bench`: measures the module against libcurl alone (bench/floor.c) on the sandbox,
+-- over loopback, and writes bench/RESULTS.md. Run from the repository root under lua5.4 with
+-- LUA_PATH / LUA_CPATH set to the tree (the Makefile does); build/bench/floor must be built.
+-- Every figure comes from this one run, so the ratios compare like with like.
+local core = require("growatt.core")
+local growatt = require("growatt")
+local json = require("growatt.json")
+local sandbox = require("growatt.sandbox")
+local system = require("system")
+
+local FLOOR = "build/bench/floor"
+local OUT = os.getenv("BENCH_OUT") or "bench/RESULTS.md"
+-- BENCH_SCALE=0.1 makes a quick trial run (smaller counts; the figures are then noisier).
+local SCALE = tonumber(os.getenv("BENCH_SCALE")) or 1
+local function scaled(n) return math.max(1, math.floor(n * SCALE)) end
+local ROUNDS = 3                           -- calls/s: median of this many runs per client
+local CALLS = { small = scaled(5000), large = scaled(2000) }
+local CALLGRIND = { small = { scaled(200), scaled(1200) }, large = { scaled(50), scaled(300) } }
+local RSS_WARM, RSS_CALLS = scaled(2000), scaled(100000)
+local BATCH_READS, LATENCY, CONCURRENCY = 200, 0.05, { 1, 10, 50 }
+local COLD_RUNS = 10
+
+local CLIENTS = {
+  { name = "lua5.4", env = "LUA_CPATH='build/5.4/?.so;;'", cmd = "lua5.4 bench/load.lua" },
+  { name = "luajit", env = "LUA_CPATH='build/jit/?.so;;'", cmd = "luajit bench/load.lua" },
+}
+
+---------------------------------------------------------------------------
+-- helpers
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("*a")
+  local ok = p:close()
+  return (out:gsub("%s+$", "")), ok
+end
+
+-- Runs a command that prints key=value figures; returns them as numbers (raises on failure).
+local function figures(cmd)
+  local out, ok = sh(cmd)
+  local t = {}
+  for k, v in out:gmatch("([%w_]+)=([%d.]+)") do t[k] = tonumber(v) end
+  if not ok or next(t) == nil then error("bench: `" .. cmd .. "` failed:\n" .. out, 0) end
+  return t
+end
+
+local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function median(list)
+  local t = {}
+  for i, v in ipairs(list) do t[i] = v end
+  table.sort(t)
+  local n = #t
+  return n % 2 == 1 and t[(n + 1) / 2] or (t[n / 2] + t[n / 2 + 1]) / 2
+end
+
+local function log(fmt, ...) io.stderr:write(string.format(fmt, ...), "\n") end
+
+---------------------------------------------------------------------------
+-- the sandbox and the session every client reuses
+
+local sb = assert(sandbox.start())
+local control_session = core.session({ base_url = sb.url .. "__sandbox/" })
+
+local function control(name, body)
+  local res = assert(control_session:request("POST", name,
+    { body = body, content_type = "application/json" }))
+  assert(res.status == 200, "sandbox control " .. name .. ": HTTP " .. res.status)
+end
+
+local api = growatt.new({ server_url = sb.url })
+local login = assert(api:login("demo", "demo-password"))
+local user_id = login.user.id
+local tmp = sh("mktemp -d")
+local state_file = tmp .. "/session"
+do
+  local f = assert(io.open(state_file, "wb"))
+  f:write(sb.url, "\n", user_id, "\n", api.session:cookies())
+  f:close()
+end
+local cookie_header = {}
+for name, value in api.session:cookies():gmatch("[^\n]*\t([^\t\n]+)\t([^\t\n]*)") do
+  cookie_header[#cookie_header + 1] = name .. "=" .. value
+end
+cookie_header = table.concat(cookie_header, "; ")
+
+-- A day of 5-minute points (a PV curve over 288 slots), about 30 KB of JSON: the large reply.
+local function day_of_points()
+  local points = {}
+  for i = 0, 287 do
+    local hour = i / 12
+    local pv = math.max(0, math.sin(math.pi * (hour - 6) / 14)) * 4.2
+    local load = 0.35 + 0.25 * math.max(0, math.sin(math.pi * (hour - 16) / 6))
+    points[#points + 1] = string.format(
+      '"%02d:%02d":{"pacToGrid":"%.3f","pacToUser":"%.3f","pdischarge":"%.3f","ppv":"%.3f",' ..
+      '"sysOut":"%.3f","userLoad":"%.3f"}', math.floor(hour), i % 12 * 5,
+      math.max(0, pv - load), math.max(0, load - pv), 0, pv, pv, load)
+  end
+  return '{"back":{"success":true,"unit":"kW","date":"2026-11-24","chartData":{' ..
+    table.concat(points, ",") .. '},"eCharge":"12.6","eChargeToday1":"3.1","elocalLoad":"9.8",' ..
+    '"etouser":"2.2kWh","photovoltaic":"18.4","ratio1":"41.3%","ratio2":"58.7%"}}'
+end
+
+-- The two calls measured: what the module calls, and the URL the floor loops on.
+local probe = growatt.new({ server_url = sb.url, dry_run = true })
+local function workload(name, method, ...)
+  local req = probe[method](probe, ...)
+  local url = req.url
+  if req.query and #req.query > 0 then url = url .. "?" .. core.encode(req.query) end
+  local args = {}
+  for i, v in ipairs({ ... }) do args[i] = quote(v) end
+  return { name = name, method = method, http = req.method, url = url, path = req.path,
+           args = table.concat(args, " ") }
+end
+local small = workload("small", "plant_list", user_id)
+local large = workload("large", "plant_list", user_id)
+local LARGE_BODY = day_of_points()
+local function large_on() control("faults", json.encode({ { path = large.path, body = LARGE_BODY } })) end
+local function faults_off() control("faults", "[]") end
+local function setup(w) if w == large then large_on() else faults_off() end end
+
+local function floor_cmd(w, n)
+  return table.concat({ FLOOR, w.http, quote(w.url), quote(cookie_header), quote(api.user_agent), n }, " ")
+end
+-- With `tool` (e.g. valgrind and its options), the client runs under it.
+local function client_cmd(client, mode, w, n, tool)
+  return table.concat({ client.env, tool or "", client.cmd, mode, quote(state_file), n or "", w.method, w.args }, " ")
+end
+
+---------------------------------------------------------------------------
+-- measurements
+
+local R = { calls = {}, callgrind = {}, batch = {}, cold = {} }
+
+-- Sequential keep-alive calls per second, floor and clients interleaved round by round.
+for _, w in ipairs({ small, large }) do
+  setup(w)
+  local runs = { floor = {} }
+  for _, c in ipairs(CLIENTS) do runs[c.name] = {} end
+  for round = 1, ROUNDS do
+    log("calls/s %s, round %d", w.name, round)
+    table.insert(runs.floor, figures(floor_cmd(w, CALLS[w.name])))
+    for _, c in ipairs(CLIENTS) do
+      table.insert(runs[c.name], figures(client_cmd(c, "calls", w, CALLS[w.name])))
+    end
+  end
+  R.calls[w.name] = runs
+  R.bytes = R.bytes or {}
+  R.bytes[w.name] = runs.floor[1].bytes
+end
+
+-- Instructions per call: callgrind at two call counts, the difference divided by the calls.
+local has_valgrind = select(2, sh("command -v valgrind"))
+local function instructions(cmd_of, n)
+  local file = tmp .. "/callgrind.out"
+  local out, ok = sh(cmd_of(n, "valgrind --tool=callgrind --callgrind-out-file=" .. file))
+  if not ok then error("bench: callgrind run failed:\n" .. out, 0) end
+  local f = assert(io.open(file))
+  local text = f:read("*a")
+  f:close()
+  local total = text:match("\nsummary:%s*(%d+)") or text:match("\ntotals:%s*(%d+)")
+  os.remove(file)
+  return assert(tonumber(total), "no summary in the callgrind output")
+end
+if has_valgrind then
+  for _, w in ipairs({ small, large }) do
+    setup(w)
+    local few, many = CALLGRIND[w.name][1], CALLGRIND[w.name][2]
+    local function per_call(cmd_of)
+      return (instructions(cmd_of, many) - instructions(cmd_of, few)) / (many - few)
+    end
+    log("callgrind %s", w.name)
+    R.callgrind[w.name] = { floor = per_call(function(n, tool) return tool .. " " .. floor_cmd(w, n) end) }
+    for _, c in ipairs(CLIENTS) do
+      R.callgrind[w.name][c.name] = per_call(function(n, tool) return client_cmd(c, "calls", w, n, tool) end)
+    end
+  end
+end
+
+-- Resident memory over 100k small calls after warm-up (Lua 5.4).
+faults_off()
+log("memory: %d calls", RSS_CALLS)
+R.rss = figures(client_cmd(CLIENTS[1], "rss", small, RSS_WARM .. " " .. RSS_CALLS))
+
+-- 200 reads through api:batch with the sandbox adding latency to each.
+control("faults", json.encode({ { path = small.path, stall = LATENCY } }))
+for _, n in ipairs(CONCURRENCY) do
+  log("batch: %d reads at concurrency %d", BATCH_READS, n)
+  R.batch[n] = figures(client_cmd(CLIENTS[1], "batch", small, BATCH_READS .. " " .. n)).seconds
+end
+faults_off()
+
+-- Cold start: a fresh process each time, timed from outside.
+local function timed(cmd)
+  local t0 = system.monotime()
+  local out, ok = sh(cmd)
+  if not ok then error("bench: `" .. cmd .. "` failed:\n" .. out, 0) end
+  return system.monotime() - t0
+end
+local cold_cmds = {
+  { "lua5.4 -e ''", "lua5.4 starting and exiting" },
+  { floor_cmd(small, 1), "the floor: one call from a fresh process" },
+  { client_cmd(CLIENTS[1], "cold", small), "lua5.4: load growatt, reuse the stored session, one plant_list" },
+  { client_cmd(CLIENTS[2], "cold", small), "luajit: the same" },
+}
+log("cold start")
+for i, c in ipairs(cold_cmds) do
+  local runs = {}
+  for r = 1, COLD_RUNS do runs[r] = timed(c[1]) end
+  R.cold[i] = median(runs)
+end
+
+sb:stop()
+sh("rm -rf " .. quote(tmp))
+
+---------------------------------------------------------------------------
+-- RESULTS.md
+
+local function first_line(cmd) return (sh(cmd):match("[^\n]*")) end
+local machine = {
+  { "cores (nproc)", first_line("nproc") },
+  { "CPU", first_line("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'") },
+  { "kernel", first_line("uname -sr") },
+  { "Lua", first_line("lua5.4 -v") },
+  { "LuaJIT", first_line("luajit -v") },
+  { "libcurl", first_line("curl-config --version 2>/dev/null || curl --version") },
+  { "nginx", first_line("nginx -v 2>&1") },
+  { "sandbox", "nginx + Lua, 1 worker, 127.0.0.1" },
+}
+
+local out = {}
+local function w(fmt, ...) out[#out + 1] = select("#", ...) > 0 and string.format(fmt, ...) or fmt end
+local function ratio(a, b) return string.format("%.2f×", a / b) end
+
+w("# Benchmark results")
+w("")
+w("Written by `make bench` (bench/run.lua) on %s. Every figure comes from this one run, against",
+  os.date("!%Y-%m-%d %H:%M UTC"))
+w("the sandbox on loopback; the floor is bench/floor.c, libcurl alone looping the same requests")
+w("with keep-alive (same URL, cookie and headers). Targets are reported here, not asserted in tests.")
+w("")
+w("## Machine")
+w("")
+w("| | |")
+w("|---|---|")
+for _, m in ipairs(machine) do w("| %s | %s |", m[1], m[2]) end
+w("")
+w("## Sequential keep-alive calls")
+w("")
+w("Small reply: `plant_list` (%d bytes). Large reply: a day of 5-minute points (%d bytes of JSON,",
+  R.bytes.small, R.bytes.large)
+w("served by a sandbox fault rule `body` on the same path and decoded by the same call).")
+w("Median of %d runs of %d (small) / %d (large) calls each; CPU is the client process's own.", ROUNDS,
+  CALLS.small, CALLS.large)
+w("")
+w("| reply | client | calls/s | × floor | wall µs/call | client CPU µs/call |")
+w("|---|---|---:|---:|---:|---:|")
+local summary = {}
+for _, name in ipairs({ "small", "large" }) do
+  local runs = R.calls[name]
+  local floor_rates = {}
+  for i, r in ipairs(runs.floor) do floor_rates[i] = r.per_second end
+  local floor_rate = median(floor_rates)
+  for _, client in ipairs({ "floor", CLIENTS[1].name, CLIENTS[2].name }) do
+    local rates, cpus = {}, {}
+    for i, r in ipairs(runs[client]) do rates[i], cpus[i] = r.per_second, r.cpu / r.calls end
+    local rate = median(rates)
+    summary[name .. client] = rate / floor_rate
+    w("| %s | %s | %.0f | %s | %.1f | %.1f |", name, client, rate, ratio(rate, floor_rate), 1e6 / rate,
+      1e6 * median(cpus))
+  end
+end
+w("")
+w("## Instructions per call (callgrind)")
+w("")
+if has_valgrind then
+  w("`valgrind --tool=callgrind`, client process only: (instructions at N₂ calls − at N₁ calls) / (N₂ − N₁),")
+  w("with N = %d/%d (small) and %d/%d (large), so start-up is subtracted.", CALLGRIND.small[1],
+    CALLGRIND.small[2], CALLGRIND.large[1], CALLGRIND.large[2])
+  w("")
+  w("| reply | client | instructions/call | × floor |")
+  w("|---|---|---:|---:|")
+  for _, name in ipairs({ "small", "large" }) do
+    local cg = R.callgrind[name]
+    for _, client in ipairs({ "floor", CLIENTS[1].name, CLIENTS[2].name }) do
+      w("| %s | %s | %.0f | %s |", name, client, cg[client], ratio(cg[client], cg.floor))
+    end
+  end
+else
+  w("valgrind is not installed: not measured.")
+end
+w("")
+w("## Resident memory (Lua 5.4, small reply)")
+w("")
+w("| | VmRSS KiB | Lua heap KiB |")
+w("|---|---:|---:|")
+w("| after %d warm-up calls | %d | %d |", RSS_WARM, R.rss.rss_warm, R.rss.heap_warm)
+w("| after %d more calls | %d | %d |", RSS_CALLS, R.rss.rss_end, R.rss.heap_end)
+w("| growth | %d | %d |", R.rss.rss_end - R.rss.rss_warm, R.rss.heap_end - R.rss.heap_warm)
+w("")
+w("## Parallel reads: api:batch, %d `plant_list` calls, the sandbox adding %d ms to each", BATCH_READS,
+  LATENCY * 1000)
+w("")
+w("| concurrency | wall s | ceil(%d/N) × %d ms | × ideal |", BATCH_READS, LATENCY * 1000)
+w("|---:|---:|---:|---:|")
+local worst_batch = 0
+for _, n in ipairs(CONCURRENCY) do
+  local ideal = math.ceil(BATCH_READS / n) * LATENCY
+  worst_batch = math.max(worst_batch, R.batch[n] / ideal)
+  w("| %d | %.3f | %.3f | %s |", n, R.batch[n], ideal, ratio(R.batch[n], ideal))
+end
+w("")
+w("## Cold start (median of %d fresh processes, wall time including the shell)", COLD_RUNS)
+w("")
+w("| process | ms |")
+w("|---|---:|")
+for i, c in ipairs(cold_cmds) do w("| %s | %.1f |", c[2], R.cold[i] * 1000) end
+w("")
+w("## Targets")
+w("")
+local rss_growth = R.rss.rss_end - R.rss.rss_warm
+local function met(ok) return ok and "met" or "**missed**" end
+w("| target | measured | |")
+w("|---|---|---|")
+for _, c in ipairs(CLIENTS) do
+  w("| ≥ 0.8× the floor's calls/s, small replies (%s) | %.2f× | %s |", c.name, summary["small" .. c.name],
+    met(summary["small" .. c.name] >= 0.8))
+end
+if has_valgrind then
+  for _, c in ipairs(CLIENTS) do
+    local r = R.callgrind.small[c.name] / R.callgrind.small.floor
+    w("| ≤ 1.5× the floor's instructions/call, small replies (%s) | %.2f× | %s |", c.name, r, met(r <= 1.5))
+  end
+end
+w("| RSS growth ≤ 1 MiB over %d calls after warm-up | %d KiB | %s |", RSS_CALLS, rss_growth,
+  met(rss_growth <= 1024))
+w("| batch wall time ≤ 1.3× ceil(200/N) × 50 ms | worst %.2f× | %s |", worst_batch, met(worst_batch <= 1.3))
+w("")
+
+local f = assert(io.open(OUT, "wb"))
+f:write(table.concat(out, "\n"))
+f:close()
+log("wrote %s", OUT)

@@ -1,0 +1,159 @@
+--- Many calls at once, through the session's curl multi interface: the requests share the
+-- session's cookies, DNS cache, connections and TLS sessions.
+--
+--   local values, errs = api:batch({
+--     { "plant_list", login.user.id },
+--     { "plant_info", "2222207" },
+--   }, { concurrency = 8 })
+--   -- values[i], errs[i] are what api:<method>(args...) returns for calls[i]
+--
+--   local tree = api:walk()   -- every plant, its devices and each device's current status
+
+local errors = require("growatt.errors")
+local client = require("growatt.client")
+
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+
+local batch = {}
+
+batch.DEFAULT_CONCURRENCY = 8
+
+local function check_concurrency(opts, fname)
+  if opts == nil then return batch.DEFAULT_CONCURRENCY end
+  errors.check(opts, "table", "opts", fname, 2)
+  for k in pairs(opts) do
+    if k ~= "concurrency" then error(fname .. ": unknown option '" .. tostring(k) .. "'", 3) end
+  end
+  local n = opts.concurrency
+  if n == nil then return batch.DEFAULT_CONCURRENCY end
+  if type(n) ~= "number" or n < 1 or n ~= math.floor(n) or n == math.huge then
+    error(string.format("bad argument 'concurrency' to '%s' (positive integer expected, got %s)",
+      fname, type(n) == "number" and tostring(n) or type(n)), 3)
+  end
+  return n
+end
+
+-- The highest integer key of a call table: arguments may be nil in the middle.
+local function last_index(call)
+  if call.n then return call.n end
+  local n = 0
+  for k in pairs(call) do
+    if type(k) == "number" and k > n and k == math.floor(k) then n = k end
+  end
+  return n
+end
+
+-- The message of a raised error without the position error() put in front of it.
+local function bare(msg)
+  return (tostring(msg):gsub("^[^:\n]+:%d+: ", ""))
+end
+
+-- Builds the prepared request of calls[i]; raises at the user's level on misuse.
+local function build(api, call, i)
+  if type(call) ~= "table" then
+    error(string.format("batch: call %d must be a table {method_name, args...}, got %s", i, type(call)), 3)
+  end
+  local name = call[1]
+  local ep = type(name) == "string" and api._endpoints and api._endpoints[name]
+  if not ep then
+    error(string.format("batch: call %d: %s is not an endpoint method", i,
+      type(name) == "string" and ("'" .. name .. "'") or type(name)), 3)
+  end
+  local ok, req = pcall(client.build, ep, name, unpack(call, 2, last_index(call)))
+  if not ok then error(string.format("batch: call %d: %s", i, bare(req)), 3) end
+  return api:_prepare(req)
+end
+
+-- The C session's view of a prepared request.
+local function wire(req)
+  return { req.method, req.url, {
+    query = req.query, form = req.form, multipart = req.multipart, headers = req.headers,
+  } }
+end
+
+--- Runs prepared requests at most `concurrency` at a time; returns values, errs in order.
+function batch.send(api, reqs, concurrency)
+  local list = {}
+  for i = 1, #reqs do list[i] = wire(reqs[i]) end
+  local results, cerrs = api.session:perform_many(list, { concurrency = concurrency })
+  local values, errs = {}, {}
+  for i = 1, #reqs do
+    values[i], errs[i] = api:_receive(reqs[i], results[i] or nil, cerrs[i])
+  end
+  return values, errs
+end
+
+--- api:batch(calls [, {concurrency = N}]) -> values, errs
+-- `calls` is a list of { "method_name", arg1, arg2, ... } naming endpoint methods. Every call
+-- is checked before anything is sent (misuse raises); then values[i], errs[i] are what
+-- api:method_name(arg1, ...) returns. One call's failure does not fail the others.
+-- With dry_run, returns the list of requests that would be sent.
+function batch.batch(api, calls, opts)
+  errors.check(calls, "table", "calls", "batch")
+  local concurrency = check_concurrency(opts, "batch")
+  local reqs = {}
+  for i = 1, #calls do reqs[i] = build(api, calls[i], i) end
+  if api.dry_run then return reqs end
+  return batch.send(api, reqs, concurrency)
+end
+
+---------------------------------------------------------------------------
+-- walk
+
+-- The status call of a device, by its deviceType; nil for types that have none.
+local STATUS = {
+  mix = function(sn, plant_id) return { "mix_system_status", sn, plant_id } end,
+  tlx = function(sn, plant_id) return { "tlx_system_status", plant_id, sn } end,
+  storage = function(sn) return { "storage_detail", sn } end,
+  inverter = function(sn) return { "inverter_detail", sn } end,
+  noah = function(sn) return { "noah_system_status", sn } end,
+}
+STATUS.min = STATUS.tlx -- MIN inverters are TLX devices
+batch.STATUS = STATUS
+
+--- api:walk([{concurrency = N}]) -> tree or nil, err
+-- Every plant of the logged-in user, each plant's devices and each device's current status:
+--   { plants = { { id, name, devices = { { sn, type, status = ..., err = ... } }, err = ... } } }
+-- A plant whose device list failed has `err` and no devices; a device whose status failed
+-- has `err`; a device of a type with no status call has `note`.
+function batch.walk(api, opts)
+  local concurrency = check_concurrency(opts, "walk")
+  if api.dry_run then error("walk: not available with dry_run", 2) end
+  local user_id = api.user_id
+  if user_id == nil then error("walk: no user id: log in first (api:login)", 2) end
+  local list, err = api:plant_list(user_id)
+  if not list then return nil, err end
+
+  local plants, calls = {}, {}
+  for i, p in ipairs(type(list.data) == "table" and list.data or {}) do
+    plants[i] = { id = p.plantId, name = p.plantName, devices = {} }
+    calls[i] = { "plant_info", p.plantId }
+  end
+  local infos, errs = batch.batch(api, calls, { concurrency = concurrency })
+
+  local devices
+  devices, calls = {}, {}
+  for i, plant in ipairs(plants) do
+    plant.err = errs[i]
+    local info = infos[i]
+    for _, d in ipairs(info and type(info.deviceList) == "table" and info.deviceList or {}) do
+      local device = { sn = d.deviceSn, type = d.deviceType }
+      plant.devices[#plant.devices + 1] = device
+      local status = STATUS[device.type]
+      if status then
+        devices[#devices + 1] = device
+        calls[#calls + 1] = status(device.sn, plant.id)
+      else
+        device.note = "no status call for device type '" .. tostring(device.type) .. "'"
+      end
+    end
+  end
+  local statuses
+  statuses, errs = batch.batch(api, calls, { concurrency = concurrency })
+  for i, device in ipairs(devices) do
+    device.status, device.err = statuses[i], errs[i]
+  end
+  return { plants = plants }
+end
+
+return batch
