@@ -28,7 +28,7 @@ build = {
   modules = {
     ["growatt.core"] = {
       sources = { "src/core.c", "src/session.c", "src/multi.c", "src/encode.c", "src/hash.c", "src/file.c",
-                  "src/clock.c" },
+                  "src/clock.c", "src/json.c" },
       libraries = { "curl", "crypto" },
       incdirs = { "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)" },

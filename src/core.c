@@ -8,6 +8,7 @@
 #include "encode.h"
 #include "file.h"
 #include "hash.h"
+#include "json.h"
 #include "session.h"
 
 /* curl_global_init is not safe to race, and OpenResty opens this module in several worker
@@ -24,6 +25,7 @@ static void init_curl(void)
 static const luaL_Reg core_functions[] = {
     {"hash_password", growatt_l_hash_password},
     {"encode", growatt_l_encode},
+    {"normalise", growatt_l_normalise},
     {"session", growatt_l_session},
     {"write_file", growatt_l_write_file},
     {"now", growatt_l_now},

@@ -810,8 +810,13 @@ static int is_blank(char c)
 static void push_headers(lua_State *L, growatt_buf *head)
 {
     char *p = head->data, *end;
+    int lines = 0;
 
-    lua_newtable(L);
+    /* Sized for one header per line, so that the table is never rehashed while it fills. */
+    for (end = p; end != NULL && end < p + head->len; lines++)
+        if ((end = memchr(end, '\n', (size_t)(p + head->len - end))) != NULL)
+            end++;
+    lua_createtable(L, 0, lines);
     if (p == NULL)
         return;
     for (end = p + head->len; p < end;) {

@@ -11,29 +11,9 @@ cjson.decode_max_depth(1000)
 cjson.encode_sparse_array(true)
 cjson.encode_number_precision(14)
 
-local tointeger = math.tointeger -- nil on Lua 5.1 / LuaJIT: numbers are doubles there anyway
-
-local normalise
-if tointeger then
-  local mtype = math.type
-  normalise = function(v)
-    local t = type(v)
-    if t == "number" then
-      if mtype(v) == "float" and v >= -2^53 and v <= 2^53 then
-        return tointeger(v) or v
-      end
-      return v
-    elseif t == "table" then
-      for k, x in next, v do
-        local tx = type(x)
-        if tx == "number" or tx == "table" then v[k] = normalise(x) end
-      end
-    end
-    return v
-  end
-else
-  normalise = function(v) return v end
-end
+-- In C (growatt.core): a walk in Lua costs more than cjson's decoding of a typical reply.
+-- On Lua 5.1 / LuaJIT numbers are doubles anyway and it returns its argument.
+local normalise = require("growatt.core").normalise
 
 --- Decodes `s`; returns the value, or nil and cjson's message.
 function json.decode(s)
