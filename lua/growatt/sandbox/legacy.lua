@@ -69,19 +69,21 @@ local function login(_, ctx)
   server.count("logins")
   local account = ctx.state.accounts[params.userName or ""]
   local hash = account and M.hash_password(account.password)
+  local hours = account and server.lock_of(account)
   local refusal
   if not account then
     refusal = refuse("501", "User does not exist")
-  elseif account.locked then
-    local hours = account.lock_hours or 24
-    refusal = refuse("507", "Current account has been locked for " .. hours .. " hours", { lockDuration = hours })
+  elseif hours then
+    refusal = refuse("507", "Current account has been locked for 24 hours", { lockDuration = hours })
   elseif params.password ~= hash then
+    server.login_failed(account)
     refusal = refuse("502", "Password is incorrect")
   end
   if refusal then
     server.count("login_failed")
     return refusal
   end
+  server.login_succeeded(account)
   server.count("login_ok")
   local session = server.new_session(account.id)
   return { back = login_back(ctx.state, account, hash) }, 200, { ["Set-Cookie"] = server.session_cookie(session) }

@@ -125,10 +125,16 @@ function M.html(status, title, text)
   return M.reply(status, page, { ["Content-Type"] = HTML_TYPE })
 end
 
+-- Sends a reply; returns true when the connection must then be closed (a truncated reply).
 local function send(res)
   ngx.status = res.status
   for name, value in pairs(res.headers) do ngx.header[name] = value end
   ngx.header["Content-Length"] = #res.body -- lets clients apply a size cap before reading
+  if res.truncate then
+    ngx.print(res.body:sub(1, res.truncate))
+    ngx.flush(true)
+    return true
+  end
   ngx.print(res.body)
 end
 
@@ -247,7 +253,7 @@ function M.count(name)
   dict():incr("stat:" .. name, 1, 0)
 end
 
-local STATS = { "requests", "logins", "login_ok", "login_failed" }
+local STATS = { "requests", "logins", "login_ok", "login_failed" } -- always there; others once counted
 
 local function stats()
   local out = {}
@@ -260,17 +266,21 @@ local function stats()
 end
 
 local session_counter = 0
+local issued = {} -- every JSESSIONID this worker issued since the last reset
 
--- Starts a session for the user; returns the JSESSIONID value.
+-- Starts a session for the user; returns the JSESSIONID value. Its birth time serves the
+-- expire_seconds fault; the list of issued ids serves specs that look for leaked cookies.
 function M.new_session(user_id)
   session_counter = session_counter + 1
   local id = ngx.md5(table.concat({ ngx.now(), ngx.worker.pid(), session_counter, math.random() }, ":")):upper()
   dict():set("session:" .. id, user_id, SESSION_TTL)
+  dict():set("born:" .. id, ngx.now(), SESSION_TTL)
+  issued[#issued + 1] = id
   return id
 end
 
 function M.end_session(id)
-  dict():delete("session:" .. id)
+  for _, key in ipairs({ "session:", "born:", "served:" }) do dict():delete(key .. id) end
 end
 
 function M.session_cookie(id)
@@ -369,6 +379,26 @@ end
 
 checks.times = M.expect("number", 1)
 
+-- A field that only qualifies other knobs of its rule.
+local function qualifier(name, check) checks[name] = check end
+
+local function each_string(value)
+  if type(value) ~= "table" or next(value) == nil then return "must be a non-empty array of strings" end
+  for _, v in pairs(value) do
+    if type(v) ~= "string" then return "must be a non-empty array of strings" end
+  end
+end
+
+local function one_of(...)
+  local allowed = { ... }
+  return function(value)
+    for _, v in ipairs(allowed) do
+      if value == v then return end
+    end
+    return "must be one of " .. table.concat(allowed, ", ")
+  end
+end
+
 -- A body of exactly n bytes that looks like a reply, to test the client's size cap.
 local function body_of_size(n)
   local head, tail = '{"back":{"success":true,"padding":"', '"}}'
@@ -376,9 +406,86 @@ local function body_of_size(n)
   return head .. ("x"):rep(n - #head - #tail) .. tail
 end
 
-local LOGIN_PAGE = "<!DOCTYPE html><html><head><title>Growatt</title></head><body>" ..
-  '<form action="/login" method="post"><input name="account"><input name="password" type="password">' ..
-  "</form></body></html>\n"
+local function html_page(status, page) return M.reply(status, page, { ["Content-Type"] = HTML_TYPE }) end
+
+local function request_id() return ngx.md5(ngx.now() .. ":" .. math.random()):sub(1, 26) end
+
+-- The pages Growatt's front ends answer with (protocol.md §8): the web login page served in
+-- place of data once a session has died, the Tengine CDN's user-agent blacklist, the web
+-- application firewall, and a maintenance page (HTML where JSON is due, and not a login page).
+local LOGIN_PAGE = '<!DOCTYPE html><html><head><meta charset="utf-8"><title>ShineServer - Login</title></head>' ..
+  '<body><form id="loginForm" action="/login" method="post"><input name="account" type="text">' ..
+  '<input name="password" type="password"><button type="submit">Login</button></form></body></html>\n'
+
+local function ua_acl_page()
+  return '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN"><html><head><title>403 Forbidden</title></head>' ..
+    "<body><h1>403 Forbidden</h1><p>You don't have permission to access the URL on this server.</p>" ..
+    "<p>denied by UA ACL = blacklist</p><hr/>Powered by Tengine <br/>CDN Request Id: " .. request_id() ..
+    "</body></html>"
+end
+
+local function waf_page()
+  return '<!doctype html><html lang="zh-cn"><head><meta charset="utf-8"><title>405</title></head><body>' ..
+    "<h1>405</h1><p>Sorry, your request has been blocked as it may cause potential threats to the " ..
+    "server's security.</p><p>Your request ID is : " .. request_id() .. "</p></body></html>"
+end
+
+local MAINTENANCE_PAGE = "<!DOCTYPE html><html><head><title>Growatt</title></head><body>" ..
+  "<h1>System upgrade</h1><p>The server is being upgraded. Please try again later.</p></body></html>\n"
+
+---------------------------------------------------------------------------
+-- Account locks (the 507 answer). An account is locked when its data says so (`locked`,
+-- `lock_hours`) or when a lock rule tripped; then "lock:<userName>" in the shared dict holds
+-- the lock's length in hours (what the 507 reply calls lockDuration) until the lock ends.
+
+M.LOGIN_PATH = "newTwoLoginAPI.do"
+local DEFAULT_LOCK_SECONDS = 24 * 3600
+
+--- The lock of an account: its length in hours, or nil when it is not locked.
+function M.lock_of(account)
+  if account.locked then return account.lock_hours or 24 end
+  return dict():get("lock:" .. account.name)
+end
+
+local function lock(name, seconds)
+  if dict():get("lock:" .. name) then return end
+  dict():set("lock:" .. name, seconds / 3600, seconds)
+  dict():delete("failures:" .. name) -- the lock starts a new count
+  M.count("locks")
+end
+
+--- The login handler reports every refused password (consecutive failures lock an account)
+-- and every success (which ends the run of failures).
+function M.login_failed(account) dict():incr("failures:" .. account.name, 1, 0) end
+function M.login_succeeded(account) dict():delete("failures:" .. account.name) end
+
+-- The user name of a login request, nil for any other request.
+local function login_name(req)
+  if req.path == M.LOGIN_PATH then return M.params(req).userName end
+end
+
+local login_times = setmetatable({}, { __mode = "k" }) -- rule -> userName -> login times in its window
+
+---------------------------------------------------------------------------
+-- Session expiry: a knob ends the request's session and answers as Growatt does for a dead
+-- session: the redirect to the error page (default), the login page, or the JSON message.
+
+local function expired_reply(rule)
+  M.count("expired")
+  local as = rule.expired_as
+  if as == "page" then return html_page(200, LOGIN_PAGE) end
+  if as == "json" then return M.reply(200, { msg = "you have not login", result = -1 }) end
+  return M.not_logged_in()
+end
+
+-- Requests without a live session are left alone: the route itself refuses them.
+local function expire_if(req, rule, dead)
+  local session = M.session_of(req)
+  if session and dead(session) then
+    M.end_session(session.id)
+    return expired_reply(rule)
+  end
+end
 
 M.matcher("path", function(path, req) return req.path == path end)
 M.matcher("op", function(op, req) return req.op == op end)
@@ -386,15 +493,76 @@ M.matcher("op", function(op, req) return req.op == op end)
 -- Knobs run in this order, so a stall delays whatever answers after it. `status` sends the
 -- rule's `body` if it has one (a JSON error page), else a small HTML page.
 M.knob("stall", function(seconds) ngx.sleep(seconds) end, M.expect("number", 0))
+M.knob("block_agents", function(list, req)
+  local agent = req.user_agent or ""
+  for _, part in ipairs(list) do
+    if agent:find(part, 1, true) then
+      M.count("blocked")
+      return html_page(403, ua_acl_page())
+    end
+  end
+end, each_string)
+M.knob("waf", function()
+  M.count("blocked")
+  return html_page(405, waf_page())
+end, M.expect("boolean"))
+-- After n refused passwords in a row the account is locked; the n-th refusal is still a 502.
+M.knob("lock_after_failures", function(n, req, rule)
+  local name = login_name(req)
+  if name and (dict():get("failures:" .. name) or 0) >= n then
+    lock(name, rule.lock_seconds or DEFAULT_LOCK_SECONDS)
+  end
+end, M.expect("number", 1))
+-- More than n logins within lock_window seconds (default an hour) lock the account; the
+-- login that goes over is answered 507.
+M.knob("lock_after_logins", function(n, req, rule)
+  local name = login_name(req)
+  if not name then return end
+  local by_name = login_times[rule] or {}
+  login_times[rule] = by_name
+  local now, window, recent = ngx.now(), rule.lock_window or 3600, {}
+  for _, t in ipairs(by_name[name] or {}) do
+    if now - t < window then recent[#recent + 1] = t end
+  end
+  recent[#recent + 1] = now
+  by_name[name] = recent
+  if #recent > n then lock(name, rule.lock_seconds or DEFAULT_LOCK_SECONDS) end
+end, M.expect("number", 1))
+qualifier("lock_window", M.expect("number", 0))
+qualifier("lock_seconds", M.expect("number", 0))
+M.knob("expire", function(_, req, rule)
+  return expire_if(req, rule, function() return true end)
+end, M.expect("boolean"))
+-- A session answers n requests that the rule matches; the next one finds it expired.
+M.knob("expire_after", function(n, req, rule)
+  return expire_if(req, rule, function(session) return dict():incr("served:" .. session.id, 1, 0) > n end)
+end, M.expect("number", 0))
+M.knob("expire_seconds", function(seconds, req, rule)
+  return expire_if(req, rule, function(session)
+    return ngx.now() - (dict():get("born:" .. session.id) or 0) >= seconds
+  end)
+end, M.expect("number", 0))
+qualifier("expired_as", one_of("redirect", "page", "json"))
 M.knob("status", function(code, _, rule)
   if rule.body then return M.reply(code, rule.body) end
   return M.html(code, "HTTP " .. code, "The sandbox was told to fail this request.")
 end, M.expect("number", 100))
-M.knob("html", function(on)
-  if on then return M.reply(200, LOGIN_PAGE, { ["Content-Type"] = HTML_TYPE }) end
-end, M.expect("boolean"))
+M.knob("html", function() return html_page(200, MAINTENANCE_PAGE) end, M.expect("boolean"))
 M.knob("body", function(body) return M.reply(200, body) end, M.expect("string"))
 M.knob("size", function(n) return M.reply(200, body_of_size(n)) end, M.expect("number", 0))
+-- The real answer with a Content-Length for all of it, but only its first n bytes (at least
+-- one byte short), then the connection closes.
+M.knob("truncate", function(n, req)
+  local res = dispatch(req)
+  res.truncate = math.max(0, math.min(n, #res.body - 1))
+  return res
+end, M.expect("number", 0))
+-- No answer at all: the connection is closed (a reset, as the client sees it).
+M.knob("reset", function()
+  local res = M.reply(444, "")
+  res.close = true
+  return res
+end, M.expect("boolean"))
 
 local function check_rule(rule)
   if type(rule) ~= "table" or rule[1] ~= nil then return "a fault rule must be an object" end
@@ -443,7 +611,7 @@ end
 local function reset(seed)
   if seed then config.seed = seed end
   state = data.seed(config.seed)
-  log, faults = {}, {}
+  log, faults, issued = {}, {}, {}
   dict():flush_all()
 end
 
@@ -473,6 +641,7 @@ end
 
 local control = {
   requests = { GET = function() return M.reply(200, data.array(log)) end },
+  sessions = { GET = function() return M.reply(200, { issued = data.array(issued) }) end },
   stats = { GET = function() return M.reply(200, stats()) end },
   reset = {
     POST = function()
@@ -550,9 +719,13 @@ function M.handle()
   M.count("requests")
   in_flight = in_flight + 1
   req.in_flight = in_flight
-  local ok, err = pcall(function() send(run_faults(req) or dispatch(req)) end)
+  local ok, close = pcall(function()
+    local res = run_faults(req) or dispatch(req)
+    return res.close or send(res)
+  end)
   in_flight = in_flight - 1
-  if not ok then error(err, 0) end
+  if not ok then error(close, 0) end
+  if close then return ngx.exit(444) end -- nginx drops the connection without a word
 end
 
 return M
