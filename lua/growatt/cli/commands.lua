@@ -1,0 +1,282 @@
+--- The commands of the `growatt` tool. Each has a name, a one-line summary, `define(parser)`
+-- (its arguments) and `run(ctx)`, which returns a report for growatt.cli.output (or nil when
+-- it printed by itself). `ctx` is growatt.cli's context: ctx.args, ctx.env, ctx.sys, and the
+-- session helpers (session_api, token_api, check, progress, ...).
+
+local growatt = require("growatt")
+local json = require("growatt.json")
+local cli = require("growatt.cli")
+local output = require("growatt.cli.output")
+
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+
+local commands = { list = {}, by_name = {} }
+
+local function command(c)
+  commands.list[#commands.list + 1] = c
+  commands.by_name[c.name] = c
+  return c
+end
+
+--- Runs the command the arguments name.
+function commands.run(ctx)
+  local name = ctx.args.command
+  local c = commands.by_name[name]
+  if c.subcommand then c = c.subcommand(ctx) end
+  return c.run(ctx)
+end
+
+local function nonempty(s)
+  if s ~= nil and s ~= "" then return s end
+end
+
+-- A report of a few lines of text, and what --json prints for it.
+local function message(lines, value)
+  return { lines = type(lines) == "table" and lines or { lines }, json = value }
+end
+
+local function list_of(v)
+  return type(v) == "table" and v or {}
+end
+
+---------------------------------------------------------------------------
+-- login
+
+local function read_username(ctx)
+  local name = nonempty(ctx.args.username) or nonempty(ctx.env.GROWATT_USERNAME)
+  if name then return name end
+  if ctx.sys.isatty("stdin") then
+    ctx.sys.stderr:write("User name: ")
+    ctx.sys.stderr:flush()
+    name = nonempty(ctx.sys.stdin:read("*l"))
+  end
+  return name or cli.fail("usage", "no user name: give it as an argument or set GROWATT_USERNAME")
+end
+
+local function read_password(ctx)
+  local password = nonempty(ctx.env.GROWATT_PASSWORD)
+  if password then return password end
+  if ctx.args.password_stdin then
+    password = nonempty(ctx.sys.stdin:read("*l"))
+  elseif ctx.sys.isatty("stdin") then
+    password = ctx.sys.read_secret("Password: ", ctx.sys.stderr)
+  else
+    cli.fail("usage", "no password: set GROWATT_PASSWORD, use --password-stdin, or run on a terminal")
+  end
+  return password or cli.fail("usage", "no password given")
+end
+
+command {
+  name = "login",
+  summary = "Log in and keep the session in the state file.",
+  description = [[
+Logs in with a user name and password and keeps the session in the state file, so that
+later commands do not log in again. The password comes from GROWATT_PASSWORD, from stdin
+(--password-stdin), or is asked for on the terminal without echo; it is never stored.
+With GROWATT_TOKEN set, checks the token instead: commands use the token while it is set.]],
+  define = function(p)
+    p:argument("username", "The account's user name (default: GROWATT_USERNAME, or asked for)."):args("?")
+    p:flag("--password-stdin", "Read the password from the first line of stdin.")
+  end,
+  run = function(ctx)
+    local v1 = ctx:token_api()
+    if v1 then
+      local reply = ctx:check(v1:plant_list())
+      local n = #list_of(reply.plants)
+      return message(string.format("token accepted: %d plant%s on %s", n, n == 1 and "" or "s", v1.server_url),
+        { token = true, plants = n, server_url = v1.server_url })
+    end
+    local username = read_username(ctx)
+    local password = read_password(ctx)
+    local api = ctx:new_api()
+    local back = ctx:check(api:login(username, password))
+    local user_id = back.userId or (back.user or {}).id
+    if not growatt.OPTIONS.state_file then
+      -- Without the library's file store, the session is kept here in the same layout.
+      require("growatt.store").update(ctx:store(), function(state)
+        state.accounts = state.accounts or {}
+        state.accounts[username] = { user_id = user_id, cookies = api.session:cookies() }
+      end)
+    end
+    ctx:save({ username = username, server_url = api.server_url })
+    return message(string.format("logged in as %s (user %s) on %s; session kept in %s",
+      username, output.text(user_id), api.server_url, ctx:state_path()),
+      { username = username, user_id = user_id, server_url = api.server_url, state_file = ctx:state_path() })
+  end,
+}
+
+---------------------------------------------------------------------------
+-- plants, devices
+
+local PLANT_COLUMNS = {
+  { "id", "ID" },
+  { "name", "NAME" },
+  { "power_w", "POWER", format = output.watts, align = "right" },
+  { "today_kwh", "TODAY", format = output.kwh, align = "right" },
+  { "total_kwh", "TOTAL", format = output.kwh, align = "right" },
+}
+
+--- The account's plants as rows { id, name, power_w, today_kwh, total_kwh }.
+function commands.plants(ctx)
+  local v1 = ctx:token_api()
+  local rows = {}
+  if v1 then
+    local reply = ctx:check(v1:plant_list())
+    for i, p in ipairs(list_of(reply.plants)) do
+      rows[i] = { id = output.text(p.plant_id), name = p.name, power_w = output.power_w(p.current_power, "kW"),
+                  total_kwh = output.energy_kwh(p.total_energy) }
+    end
+    return rows, v1
+  end
+  local api = ctx:session_api()
+  local back = ctx:check(api:plant_list(api.user_id))
+  for i, p in ipairs(list_of(back.data)) do
+    rows[i] = { id = output.text(p.plantId), name = p.plantName, power_w = output.power_w(p.currentPower),
+                today_kwh = output.energy_kwh(p.todayEnergy), total_kwh = output.energy_kwh(p.totalEnergy) }
+  end
+  return rows, api
+end
+
+local function table_report(columns, rows)
+  return { columns = columns, rows = rows, json = rows, list = true }
+end
+
+command {
+  name = "plants",
+  summary = "List the account's plants: power now, energy today and in total.",
+  define = function() end,
+  run = function(ctx)
+    return table_report(PLANT_COLUMNS, (commands.plants(ctx)))
+  end,
+}
+
+-- V1 device type numbers (protocol.md §4) and the names the password API uses for them.
+local V1_TYPES = { [1] = "inverter", [2] = "storage", [3] = "other", [4] = "max", [5] = "mix", [6] = "spa",
+                   [7] = "tlx", [8] = "pcs", [9] = "hps", [10] = "pbd" }
+
+local function online(lost)
+  if lost == nil or lost == json.null then return nil end
+  return (lost == true or lost == "true" or lost == 1 or lost == "1") and "offline" or "online"
+end
+
+local DEVICE_COLUMNS = {
+  { "sn", "SERIAL" },
+  { "type", "TYPE" },
+  { "alias", "ALIAS" },
+  { "model", "MODEL" },
+  { "state", "STATE" },
+}
+
+--- The devices of a plant as rows { sn, type, alias, model, state, entry (the reply's) }.
+function commands.devices(ctx, plant_id)
+  local v1 = ctx:token_api()
+  local rows = {}
+  if v1 then
+    local reply = ctx:check(v1:device_list(plant_id))
+    for i, d in ipairs(list_of(reply.devices)) do
+      rows[i] = { sn = d.device_sn, type = V1_TYPES[d.type] or output.text(d.type), model = d.model,
+                  state = online(d.lost), entry = d }
+    end
+    return rows
+  end
+  local api = ctx:session_api()
+  local list = ctx:check(api:device_list(plant_id))
+  for i, d in ipairs(list_of(list)) do
+    rows[i] = { sn = d.deviceSn, type = d.deviceType, alias = d.deviceAilas or d.deviceAlias,
+                model = d.deviceModel or d.model, state = online(d.lost), entry = d }
+  end
+  return rows
+end
+
+-- The rows without the replies' entries (for --json and --csv).
+local function without_entries(rows)
+  local out = {}
+  for i, r in ipairs(rows) do
+    local t = {}
+    for k, v in pairs(r) do
+      if k ~= "entry" then t[k] = v end
+    end
+    out[i] = t
+  end
+  return out
+end
+
+command {
+  name = "devices",
+  summary = "List the devices of a plant.",
+  define = function(p)
+    p:argument("plant", "The plant's id (see `growatt plants`).")
+  end,
+  run = function(ctx)
+    return table_report(DEVICE_COLUMNS, without_entries(commands.devices(ctx, ctx.args.plant)))
+  end,
+}
+
+---------------------------------------------------------------------------
+-- raw
+
+-- A word of the command line as a Lua value: JSON when it parses as JSON, else the string.
+local function raw_value(word)
+  local v = json.decode(word)
+  if v == nil then return word end
+  if v == json.null then return nil end
+  return v
+end
+
+command {
+  name = "raw",
+  summary = "Call any API method and print its result as JSON.",
+  description = [[
+Calls an API method by its name and prints what it returns as JSON. Each argument is
+read as JSON when it parses as JSON (numbers, true, null, {"a":1}, [1,2]), else it is a
+string. Uses the session of `growatt login` (with GROWATT_TOKEN: the OpenAPI v1 methods).]],
+  epilog = "Examples:\n   growatt raw plant_info 2222207\n   growatt raw mix_detail SPH6K00207 2222207 0 2026-11-24"
+    .. "\n   growatt raw --dry-run update_tlx_inverter_setting MIN4K00208 charge_power 80",
+  define = function(p)
+    p:argument("method", "The method's name, e.g. plant_info.")
+    p:argument("args", "Its arguments."):args("*")
+    p:flag("--dry-run", "Print the request the call would send instead of sending it.")
+  end,
+  run = function(ctx)
+    local name, words = ctx.args.method, ctx.args.args
+    local values = {}
+    for i, w in ipairs(words) do values[i] = raw_value(w) end
+    local api
+    if ctx.args.dry_run then
+      api = ctx:token_api() or ctx:new_api()
+      api.dry_run = true
+    else
+      api = ctx:token_api() or ctx:session_api()
+    end
+    local method = not name:find("^_") and name ~= "close" and api[name]
+    if type(method) ~= "function" then cli.fail("usage", "no API method named '" .. name .. "'") end
+    local ok, v, err = pcall(method, api, unpack(values, 1, #words))
+    if not ok then cli.fail("usage", (tostring(v):gsub("^[^:\n]*:%d+: ", ""))) end
+    if v == nil and err ~= nil then ctx:check(v, err) end
+    return { lines = { output.json(v) }, json = v }
+  end,
+}
+
+---------------------------------------------------------------------------
+-- sandbox
+
+command {
+  name = "sandbox",
+  summary = "Run the local Growatt emulator in the foreground (Ctrl-C stops it).",
+  description = [[
+Runs the sandbox, a local emulator of Growatt's cloud, until interrupted, so that scripts
+can be tried safely: point them at the URL it prints (growatt --server URL ...). It knows
+the user demo with the password demo-password. Needs nginx and its Lua module.]],
+  define = function(p)
+    p:option("--port", "The port (default: a free one)."):argname("N"):convert(tonumber)
+    p:option("--seed", "The data seed."):argname("N"):convert(tonumber)
+  end,
+  run = function(ctx)
+    local sandbox = require("growatt.sandbox")
+    local ok, started, err = pcall(sandbox.run, { port = ctx.args.port, seed = ctx.args.seed })
+    if not ok then cli.fail("usage", (tostring(started):gsub("^[^:\n]*:%d+: ", ""))) end
+    if not started then cli.fail("failure", err) end
+  end,
+}
+
+return commands
