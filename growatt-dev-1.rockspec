@@ -16,6 +16,7 @@ automatic re-login, typed errors, validated writes, a local sandbox of the cloud
 dependencies = {
   "lua >= 5.1",
   "lua-cjson >= 2.1",
+  "argparse >= 0.7",
 }
 external_dependencies = {
   -- only the library is probed: Debian keeps curl.h under a multiarch include dir that the
@@ -45,6 +46,14 @@ build = {
     ["growatt.sandbox.server"] = "lua/growatt/sandbox/server.lua",
     ["growatt.sandbox.data"] = "lua/growatt/sandbox/data.lua",
     ["growatt.sandbox.legacy"] = "lua/growatt/sandbox/legacy.lua",
+    ["growatt.cli"] = "lua/growatt/cli.lua",
+    ["growatt.cli.commands"] = "lua/growatt/cli/commands.lua",
+    ["growatt.cli.output"] = "lua/growatt/cli/output.lua",
+    ["growatt.cli.chart"] = "lua/growatt/cli/chart.lua",
+    ["growatt.cli.term"] = "lua/growatt/cli/term.lua",
+  },
+  install = {
+    bin = { growatt = "bin/growatt" },
   },
 }
 test_dependencies = {
