@@ -25,7 +25,7 @@ static void init_curl(void)
 static const luaL_Reg core_functions[] = {
     {"hash_password", growatt_l_hash_password},
     {"encode", growatt_l_encode},
-    {"normalise", growatt_l_normalise},
+    {"json_decode", growatt_l_json_decode},
     {"session", growatt_l_session},
     {"write_file", growatt_l_write_file},
     {"now", growatt_l_now},

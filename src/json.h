@@ -4,8 +4,9 @@
 
 #include "compat.h"
 
-/* core.normalise(v) -> v: integral floats within ±2^53 become integers (Lua 5.3+), in place
- * through nested tables; on Lua 5.1 (LuaJIT) numbers are doubles anyway and v is returned. */
-int growatt_l_normalise(lua_State *L);
+/* core.json_decode(s) -> value; raises "json: <what> at byte <n>" on malformed text. JSON
+ * null is cjson.null (a NULL light userdata); integral numbers within ±2^53 come back as
+ * integers on Lua 5.3+. */
+int growatt_l_json_decode(lua_State *L);
 
 #endif
