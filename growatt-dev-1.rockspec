@@ -41,6 +41,7 @@ build = {
     ["growatt.endpoints"] = "lua/growatt/endpoints.lua",
     ["growatt.settings"] = "lua/growatt/settings.lua",
     ["growatt.store"] = "lua/growatt/store.lua",
+    ["growatt.policy"] = "lua/growatt/policy.lua",
     ["growatt.batch"] = "lua/growatt/batch.lua",
     ["growatt.sandbox"] = "lua/growatt/sandbox/init.lua",
     ["growatt.sandbox.server"] = "lua/growatt/sandbox/server.lua",

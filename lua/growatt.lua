@@ -14,6 +14,7 @@ local errors = require("growatt.errors")
 local json = require("growatt.json")
 local client = require("growatt.client")
 local endpoints = require("growatt.endpoints")
+local policy = require("growatt.policy")
 
 local growatt = {
   _VERSION = "dev-1",
@@ -39,6 +40,13 @@ growatt.OPTIONS = {
   proxy = "string",
   max_body = "number",
   dry_run = "boolean",
+  -- session safety (growatt.policy, growatt.store)
+  state_file = "string",
+  store = "table",
+  login_interval = "number",
+  budget = "table",
+  retries = "table or boolean",
+  on_request = "function",
 }
 
 local Api = {}
@@ -62,10 +70,13 @@ local function check_options(opts)
   for k, v in pairs(opts) do
     local want = growatt.OPTIONS[k]
     if not want then error("growatt.new: unknown option '" .. tostring(k) .. "'", 3) end
-    if type(v) ~= want then
+    if not (" " .. want .. " "):find(" " .. type(v) .. " ", 1, true) then
       error(string.format("growatt.new: option '%s' must be a %s, got %s", k, want, type(v)), 3)
     end
   end
+  local settings, problem = policy.options(opts)
+  if not settings then error("growatt.new: " .. problem, 3) end
+  return settings
 end
 
 --- Makes an API object. `opts` is a table of options (growatt.OPTIONS); as in the
@@ -75,7 +86,7 @@ function growatt.new(opts, agent_identifier)
     opts = { add_random_user_id = opts, agent_identifier = agent_identifier }
   end
   opts = opts == nil and {} or errors.check(opts, "table", "opts", "growatt.new")
-  check_options(opts)
+  local settings = check_options(opts)
   local ua = opts.agent_identifier or growatt.DEFAULT_USER_AGENT
   if opts.add_random_user_id then ua = ua .. " - " .. random_digits(5) end
   local self = setmetatable({
@@ -83,6 +94,9 @@ function growatt.new(opts, agent_identifier)
     user_agent = ua,
     dry_run = opts.dry_run or false,
     options = opts,
+    policy = settings,
+    store = settings.store,
+    _stats = policy.new_stats(),
   }, Api)
   self.session = core.session({
     user_agent = ua,
@@ -101,11 +115,18 @@ function Api:_prepare(req)
   return req
 end
 
---- Sends a prepared request and returns the part of the reply the call wants.
+--- Sends a prepared request and returns the part of the reply the call wants. Every call
+-- comes through here and so through the session policy (growatt.policy): login guard,
+-- re-login on expiry, budget, retries, the on_request hook.
 function Api:_send(req)
-  return self:_receive(req, self.session:request(req.method, req.url, {
+  return policy.send(self, req)
+end
+
+--- One HTTP exchange for a prepared request: the C session's res, or nil and err.
+function Api:_transmit(req)
+  return self.session:request(req.method, req.url, {
     query = req.query, form = req.form, multipart = req.multipart, headers = req.headers,
-  }))
+  })
 end
 
 --- What a call returns for the C session's answer (res, or nil and err) to its request;
@@ -142,41 +163,30 @@ growatt.install(Api, require("growatt.settings").endpoints)
 
 --- Logs in with a user name and password (or, with is_password_hashed, the hash).
 -- Returns the server's `back` table with `userId` and `userLevel` added, or nil and an
--- error of kind `auth` (502/501), `locked` (507, with `locked_until`) or `api`.
+-- error of kind `auth` (502/501), `locked` (507, with `locked_until`), `rate_limited` (the
+-- login guard, with `retry_after`) or `api`. When the store holds a live session of the
+-- same user (e.g. from the previous run of a cron script), no request is made: the stored
+-- copy of the login reply comes back, without user.password and user.token.
 function Api:login(username, password, is_password_hashed)
   errors.check(username, "string", "username", "login")
   errors.check(password, "string", "password", "login")
   local hash = is_password_hashed and password or core.hash_password(password)
-  local req = self:_prepare({
+  if self.dry_run then return self:_login_request(username, hash) end
+  return policy.login(self, username, hash)
+end
+
+--- The prepared login request.
+function Api:_login_request(username, hash)
+  return self:_prepare({
     method = "POST", path = "newTwoLoginAPI.do", name = "login", write = false,
-    form = { { "userName", username }, { "password", hash } }, result = "raw",
+    form = { { "userName", username }, { "password", hash } }, result = client.login_result,
   })
-  if self.dry_run then return req end
-  local reply, err = self:_send(req)
-  if not reply then return nil, err end
-  local back = reply.back
-  if type(back) ~= "table" then
-    return nil, errors.new("protocol", "login reply has no 'back' object")
-  end
-  if back.success then
-    local user = type(back.user) == "table" and back.user or {}
-    back.userId = user.id
-    back.userLevel = user.rightlevel
-    self.user_id = user.id
-    return back
-  end
-  local code = back.msg ~= nil and tostring(back.msg) or nil
-  if code == "507" then
-    local hours = tonumber(back.lockDuration) or 24
-    return nil, errors.new("locked", "the account is locked for " .. hours .. " hours",
-      { code = code, response = back, locked_until = os.time() + math.floor(hours * 3600) })
-  end
-  if code == "502" or code == "501" then
-    local what = code == "501" and "no such user" or "wrong user name or password"
-    return nil, errors.new("auth", what, { code = code, response = back })
-  end
-  return nil, errors.new("api", "login refused: " .. tostring(back.error or code or "?"),
-    { code = code, response = back })
+end
+
+--- What the session policy counted: requests, logins, relogins, reused (logins answered
+-- from the store), retries, hook_errors, and errors[kind] = { count, last = { message, at } }.
+function Api:stats()
+  return policy.stats(self)
 end
 
 local batch = require("growatt.batch")

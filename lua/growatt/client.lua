@@ -77,8 +77,9 @@ local function looks_like_html(body)
 end
 
 -- Markers of Growatt's "you are not logged in" answers: the redirect target, the login
--- page served in place of data, and the JSON message some routes send.
-local EXPIRED = { "errorNoLogin", "you have not login", "login%.do", "newLoginAPI" }
+-- page served in place of data (a form that asks for a password), and the JSON message
+-- some routes send.
+local EXPIRED = { "errorNoLogin", "you have not login", "login%.do", "newLoginAPI", 'type="password"' }
 
 local function says_expired(s)
   for _, pat in ipairs(EXPIRED) do
@@ -87,46 +88,83 @@ local function says_expired(s)
   return false
 end
 
---- Turns an HTTP response into the decoded reply, or nil and an error value.
+-- A decoded reply that says "you have not login", at the top or in `back`.
+local function not_logged_in(v)
+  if type(v) ~= "table" then return false end
+  local back = type(v.back) == "table" and v.back or {}
+  for _, msg in ipairs({ v.msg, v.error, back.msg, back.error }) do
+    if type(msg) == "string" and msg:find("you have not login", 1, true) then return true end
+  end
+  return false
+end
+
+local function fail(kind, message, status, response)
+  return nil, errors.new(kind, message, { status = status, response = response })
+end
+
+--- Turns an HTTP response into the decoded reply, or nil and an error value:
+-- session_expired (a redirect to the login error page, the login page served in place of
+-- data, "you have not login"), blocked (the CDN's 403 user-agent blacklist, the firewall's
+-- 405), http (any other status >= 300), protocol (HTML or a body that is not JSON).
 -- `expect` is "json" (default) or "text" (the body is returned as it is).
+-- Messages are fixed words: nothing from the request or the body goes into them.
 function client.classify(res, expect)
   local status, body = res.status, res.body or ""
   if status >= 300 and status < 400 then
     local where = res.headers and res.headers.location or ""
     if says_expired(where) then
-      return nil, errors.new("session_expired", "the session has expired (redirect to the login page)",
-        { status = status })
+      return fail("session_expired", "the session has expired (redirect to the login page)", status)
     end
-    return nil, errors.new("http", "unexpected redirect", { status = status })
+    return fail("http", "unexpected redirect", status)
   end
-  if status == 403 and (body:find("UA ACL") or body:find("blacklist")) then
-    return nil, errors.new("blocked", "the server refused this user agent (403 UA ACL)", { status = status })
+  if status == 403 and (body:find("UA ACL", 1, true) or body:find("blacklist", 1, true)) then
+    return fail("blocked", "the server refused this user agent (403 UA ACL blacklist); " ..
+      "set agent_identifier or add_random_user_id", status)
   end
   if status == 405 then
-    return nil, errors.new("blocked", "the server's firewall refused the request (405)", { status = status })
+    return fail("blocked", "the server's web application firewall refused the request (405)", status)
   end
-  if status >= 400 then
-    return nil, errors.new("http", "HTTP status " .. status, { status = status })
-  end
+  if status >= 400 then return fail("http", "HTTP status " .. status, status) end
   if expect == "text" then return body end
-  if body == "" then
-    return nil, errors.new("protocol", "empty body where JSON was expected", { status = status })
-  end
+  if body == "" then return fail("protocol", "empty body where JSON was expected", status) end
   local v, why = json.decode(body)
   if v == nil then
     if looks_like_html(body) then
       if says_expired(body) then
-        return nil, errors.new("session_expired", "the session has expired (login page served)",
-          { status = status })
+        return fail("session_expired", "the session has expired (login page served)", status)
       end
-      return nil, errors.new("protocol", "HTML where JSON was expected", { status = status })
+      return fail("protocol", "HTML where JSON was expected", status)
     end
-    return nil, errors.new("protocol", "malformed JSON: " .. why, { status = status })
+    return fail("protocol", "malformed JSON: " .. why, status)
   end
-  if type(v) == "table" and type(v.msg) == "string" and v.msg:find("you have not login") then
-    return nil, errors.new("session_expired", "the session has expired", { status = status, response = v })
-  end
+  if not_logged_in(v) then return fail("session_expired", "the session has expired (not logged in)", status, v) end
   return v
+end
+
+--- The result of a login reply (an entry's `result` function): `back` with userId and
+-- userLevel added, or nil and an error: auth (502 wrong password, 501 no such user),
+-- locked (507; locked_until from lockDuration, in hours), api (any other refusal).
+function client.login_result(v)
+  local back = v.back
+  if type(back) ~= "table" then return nil, errors.new("protocol", "login reply has no 'back' object") end
+  if back.success then
+    local user = type(back.user) == "table" and back.user or {}
+    back.userId = user.id
+    back.userLevel = user.rightlevel
+    return back
+  end
+  local code = back.msg ~= nil and tostring(back.msg) or nil
+  if code == "507" then
+    local hours = tonumber(back.lockDuration) or 24
+    return nil, errors.new("locked", string.format("the account is locked for %.4g hours", hours),
+      { code = code, response = back, locked_until = os.time() + math.ceil(hours * 3600) })
+  end
+  if code == "502" or code == "501" then
+    local what = code == "501" and "no such user" or "wrong user name or password"
+    return nil, errors.new("auth", what, { code = code, response = back })
+  end
+  return nil, errors.new("api", "login refused: " .. tostring(back.error or code or "?"),
+    { code = code, response = back })
 end
 
 --- Takes the part of a decoded reply that the entry returns, or an `api` error when the

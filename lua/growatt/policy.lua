@@ -1,0 +1,356 @@
+--- Session policy: everything decided around a request, so that a script never gets its
+-- account locked. Every call of an Api goes through policy.send (Api:_send), logins too:
+--
+--   * login guard: no login while the account is locked (a 507 stores locked_until, which
+--     every process sharing the store respects), and at most one login per
+--     `login_interval` seconds; a login that comes too soon fails with rate_limited and
+--     retry_after, without a request;
+--   * re-login: a call that finds its session expired logs in again once with the
+--     credentials of the last login (kept here, in memory, as the hash only) and is sent
+--     again once; reads always, writes too, since an expired session means the server
+--     refused the write unseen;
+--   * request budget: requests are counted per account over a rolling window in the store;
+--     beyond `budget.per_day` a call fails with rate_limited and retry_after;
+--   * retries: reads that time out, lose their connection or get a 5xx are sent again,
+--     with exponential backoff and jitter, a bounded number of attempts and a deadline;
+--     a write only when it cannot have reached the server (no connection was made);
+--   * on_request hook and stats, with no secrets in them.
+--
+-- Api fields used: store (growatt.store interface), session (the C session), username,
+-- user_id, policy (the options below, checked by policy.options), _stats.
+
+local core = require("growatt.core")
+local errors = require("growatt.errors")
+local store = require("growatt.store")
+
+local policy = {}
+
+policy.DEFAULT_LOGIN_INTERVAL = 60
+policy.DEFAULT_RETRIES = { attempts = 3, base = 0.5, max = 8, deadline = 30 }
+policy.DEFAULT_WINDOW = 24 * 3600
+local BUCKETS = 24 -- the budget window is counted in this many buckets
+
+-- The clock and the sleep; the OpenResty adapter may replace them.
+policy.now = core.now
+policy.sleep = core.sleep
+
+-- Credentials for re-login, by Api, in memory only: never in the Api table (which users
+-- may print), the store, an error, a hook or a log.
+local credentials = setmetatable({}, { __mode = "k" })
+
+---------------------------------------------------------------------------
+-- Options
+
+local function positive(v) return type(v) == "number" and v > 0 and v == v and v ~= math.huge end
+
+local function retries_of(value)
+  if value == false then return false end
+  if value == nil or value == true then value = {} end
+  local r = {}
+  for k, default in pairs(policy.DEFAULT_RETRIES) do
+    local v = value[k]
+    if v == nil then v = default end
+    if not positive(v) then return nil, "retries." .. k .. " must be a positive number" end
+    r[k] = v
+  end
+  for k in pairs(value) do
+    if policy.DEFAULT_RETRIES[k] == nil then return nil, "unknown retries field '" .. tostring(k) .. "'" end
+  end
+  if r.attempts ~= math.floor(r.attempts) then return nil, "retries.attempts must be a whole number" end
+  return r
+end
+
+local function budget_of(value)
+  if value == nil then return nil end
+  for k in pairs(value) do
+    if k ~= "per_day" and k ~= "window" then return nil, "unknown budget field '" .. tostring(k) .. "'" end
+  end
+  if not positive(value.per_day) then return nil, "budget.per_day must be a positive number" end
+  local window = value.window or policy.DEFAULT_WINDOW
+  if not positive(window) then return nil, "budget.window must be a positive number" end
+  return { per_day = value.per_day, window = window }
+end
+
+--- The policy settings of growatt.new's options (login_interval, retries, budget,
+-- on_request, store, state_file), or nil and what is wrong with them.
+function policy.options(opts)
+  local p = { login_interval = opts.login_interval or policy.DEFAULT_LOGIN_INTERVAL, on_request = opts.on_request }
+  if p.login_interval < 0 or p.login_interval ~= p.login_interval then
+    return nil, "option 'login_interval' must be a number >= 0"
+  end
+  local err
+  p.retries, err = retries_of(opts.retries)
+  if p.retries == nil then return nil, "option 'retries': " .. err end
+  p.budget, err = budget_of(opts.budget)
+  if err then return nil, "option 'budget': " .. err end
+  if opts.store and opts.state_file then return nil, "options 'store' and 'state_file' exclude each other" end
+  local s = opts.store
+  if s and (type(s.load) ~= "function" or type(s.save) ~= "function") then
+    return nil, "option 'store' must have load and save methods"
+  end
+  p.store = s or (opts.state_file and store.file(opts.state_file)) or store.memory()
+  return p
+end
+
+--- A new Api's stats table.
+function policy.new_stats()
+  return { requests = 0, logins = 0, relogins = 0, reused = 0, retries = 0, hook_errors = 0, errors = {} }
+end
+
+--- A copy of an Api's stats: requests sent, logins sent, re-logins after an expiry, logins
+-- answered from a stored session, retries, hook errors, and per error kind its count and
+-- the last one's message and time.
+function policy.stats(api)
+  return store.copy(api._stats)
+end
+
+---------------------------------------------------------------------------
+-- The account's record in the store's state, made when missing.
+
+local function account_of(state, name)
+  state.accounts = state.accounts or {}
+  local acc = state.accounts[name] or {}
+  state.accounts[name] = acc
+  acc.requests = acc.requests or {}
+  return acc
+end
+
+local function update_account(api, name, fn)
+  return store.update(api.store, function(state)
+    fn(account_of(state, name))
+    return state
+  end)
+end
+
+local function account_name(api, req)
+  return req.account or api.username or ""
+end
+
+---------------------------------------------------------------------------
+-- The budget: per-account request counts in BUCKETS buckets of window/BUCKETS seconds.
+
+-- Drops buckets that left the window; returns the count in it and the oldest bucket's start.
+local function counted(requests, window, now)
+  local size = window / BUCKETS
+  local total, oldest = 0, nil
+  for key, n in pairs(requests) do
+    local start = tonumber(key)
+    if not start or start + size + window <= now then
+      requests[key] = nil
+    else
+      total = total + n
+      if not oldest or start < oldest then oldest = start end
+    end
+  end
+  return total, oldest, size
+end
+
+local function count_request(requests, window, now)
+  local size = window / BUCKETS
+  local key = string.format("%d", math.floor(now / size) * size)
+  requests[key] = (requests[key] or 0) + 1
+end
+
+---------------------------------------------------------------------------
+-- Admission: the one read-modify-write of the store before a request is sent.
+
+local function refuse(kind, message, retry_after, fields)
+  fields = fields or {}
+  fields.retry_after = math.max(0, retry_after)
+  return errors.new(kind, message, fields)
+end
+
+-- Why the request must not be sent now (an error), or nil. `used` is the count in the
+-- budget window, `leaves` when its oldest bucket leaves it.
+local function refusal(p, acc, req, now, used, leaves)
+  if req.login then
+    -- locked_until is whole seconds, rounded down: wait until the next one to be sure.
+    if acc.locked_until and now < acc.locked_until + 1 then
+      return refuse("locked", "the account is locked; no login before the lock ends",
+        acc.locked_until + 1 - now, { locked_until = acc.locked_until })
+    end
+    local last = acc.last_login
+    if last and now < last + p.login_interval then
+      return refuse("rate_limited", string.format("a login was made %.0f s ago; logins are at least %g s apart",
+        now - last, p.login_interval), last + p.login_interval - now)
+    end
+  end
+  local budget = p.budget
+  if budget and used >= budget.per_day then
+    return refuse("rate_limited", string.format("the budget of %d requests per %g s is used up",
+      budget.per_day, budget.window), leaves - now)
+  end
+end
+
+-- Checks the guard and the budget and counts the request, in one store update. Returns an
+-- error when the request must not be sent. A store that cannot save does not stop calls:
+-- the checks ran on what it loaded.
+local function admit(api, req, now)
+  local p, refused = api.policy, nil
+  local window = p.budget and p.budget.window or policy.DEFAULT_WINDOW
+  update_account(api, account_name(api, req), function(acc)
+    local used, oldest, size = counted(acc.requests, window, now)
+    refused = refusal(p, acc, req, now, used, oldest and oldest + size + window)
+    if refused then return end
+    count_request(acc.requests, window, now)
+    if req.login then
+      acc.last_login = now
+      acc.logins = (acc.logins or 0) + 1
+    end
+  end)
+  return refused
+end
+
+---------------------------------------------------------------------------
+-- Hook and stats
+
+local function note_error(api, err)
+  local by_kind = api._stats.errors
+  local e = by_kind[err.kind] or { count = 0 }
+  by_kind[err.kind] = e
+  e.count = e.count + 1
+  e.last = { message = err.message, at = os.time() }
+end
+
+-- The hook sees what was sent where and how it went; never the query, the form, the
+-- headers or the reply (they may hold the hash, a token or cookies).
+local function call_hook(api, req, res, err, ms, attempt)
+  local hook = api.policy.on_request
+  if not hook then return end
+  local info = {
+    method = req.method, path = req.path, op = req.op, name = req.name,
+    status = res and res.status or (err and err.status), ms = ms, attempt = attempt,
+    kind = err and err.kind or nil,
+  }
+  if not pcall(hook, info) then api._stats.hook_errors = api._stats.hook_errors + 1 end
+end
+
+---------------------------------------------------------------------------
+-- One attempt: admit, send, classify, report.
+
+local function attempt_once(api, req, attempt)
+  local now = policy.now()
+  local refused = admit(api, req, now)
+  if refused then return nil, refused end
+  api._stats.requests = api._stats.requests + 1
+  local res, cerr = api:_transmit(req)
+  local ms = math.floor(((res and res.elapsed) or (policy.now() - now)) * 1000 + 0.5)
+  local v, err = api:_receive(req, res, cerr)
+  call_hook(api, req, res, err, ms, attempt)
+  if res and res.headers["set-cookie"] and not req.login and api.username then
+    local cookies = api.session:cookies() -- the server renewed a cookie: keep the store current
+    update_account(api, api.username, function(acc) acc.cookies = cookies end)
+  end
+  return v, err
+end
+
+-- curl codes of failures before anything was sent: resolving or connecting.
+local UNSENT = { [5] = true, [6] = true, [7] = true }
+
+local function retryable(req, err)
+  if req.login then return false end -- a login goes through the guard instead
+  if req.write then return err.kind == "network" and UNSENT[err.curl_code] == true end
+  if err.kind == "timeout" or err.kind == "network" then return true end
+  if err.kind == "protocol" and err.curl_code == 18 then return true end -- cut mid-body
+  return err.kind == "http" and type(err.status) == "number" and err.status >= 500
+end
+
+-- Exponential backoff with jitter: between half and all of base * 2^(n-1), at most max.
+local function backoff(r, n)
+  local full = math.min(r.max, r.base * 2 ^ (n - 1))
+  return full / 2 + math.random() * full / 2
+end
+
+---------------------------------------------------------------------------
+-- Login and re-login
+
+-- The login reply as stored: no password hash, no token.
+local function storable(back)
+  local copy = store.copy(back)
+  if type(copy.user) == "table" then
+    copy.user.password = nil
+    copy.user.token = nil
+  end
+  return copy
+end
+
+local function after_login(api, name, hash, back, err)
+  if back then
+    credentials[api] = { name = name, hash = hash }
+    api.username, api.user_id = name, back.userId
+    local cookies = api.session:cookies()
+    update_account(api, name, function(acc)
+      acc.cookies, acc.user_id, acc.login = cookies, back.userId, storable(back)
+      acc.locked_until = nil
+    end)
+  elseif err.kind == "locked" then
+    update_account(api, name, function(acc)
+      acc.locked_until = err.locked_until
+      acc.cookies, acc.login = nil, nil
+    end)
+  end
+end
+
+-- Sends a login (a prepared request from Api:_login_request) and records its outcome.
+local function fresh_login(api, name, hash)
+  local req = api:_login_request(name, hash)
+  req.login, req.account = true, name
+  local back, err = policy.send(api, req)
+  after_login(api, name, hash, back, err)
+  return back, err
+end
+
+--- api:login: answers from a live stored session of the same user when there is one (no
+-- request: a cron script run every 5 minutes reuses one session), else logs in.
+function policy.login(api, name, hash)
+  local acc = ((api.store:load().accounts) or {})[name]
+  if acc and type(acc.cookies) == "string" and acc.cookies ~= "" and type(acc.login) == "table" then
+    api.session:set_cookies(acc.cookies)
+    credentials[api] = { name = name, hash = hash }
+    api.username, api.user_id = name, acc.user_id
+    api._stats.reused = api._stats.reused + 1
+    return acc.login
+  end
+  api._stats.logins = api._stats.logins + 1
+  return fresh_login(api, name, hash)
+end
+
+-- After an expiry: forget the dead session, then log in again with the kept credentials.
+local function relogin(api)
+  local c = credentials[api]
+  update_account(api, c.name, function(acc) acc.cookies, acc.login = nil, nil end)
+  api._stats.logins = api._stats.logins + 1
+  api._stats.relogins = api._stats.relogins + 1
+  return fresh_login(api, c.name, c.hash)
+end
+
+---------------------------------------------------------------------------
+-- The choke point
+
+--- Sends a prepared request under the policy; returns what the call returns.
+function policy.send(api, req)
+  local p = api.policy
+  local started = policy.now()
+  local attempt, tries, relogged = 0, 1, false
+  while true do
+    attempt = attempt + 1
+    local v, err = attempt_once(api, req, attempt)
+    if not err then return v end
+    note_error(api, err)
+    if err.kind == "session_expired" and not req.login and not relogged and credentials[api] then
+      relogged = true
+      local ok, lerr = relogin(api)
+      if not ok then return nil, lerr end
+    elseif p.retries and tries < p.retries.attempts and retryable(req, err) then
+      local delay = backoff(p.retries, tries)
+      if policy.now() + delay - started > p.retries.deadline then return nil, err end
+      tries = tries + 1
+      api._stats.retries = api._stats.retries + 1
+      policy.sleep(delay)
+    else
+      return nil, err
+    end
+  end
+end
+
+return policy
