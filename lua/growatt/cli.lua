@@ -217,7 +217,8 @@ end
 --- A growatt.new object for the password API, not logged in (the state file attached).
 function Context:new_api(extra)
   local opts = self:api_options(extra)
-  if growatt.OPTIONS.state_file then opts.state_file = self:state_path() end
+  self:store() -- makes the state file's directory
+  opts.state_file = self:state_path()
   local ok, api = pcall(growatt.new, opts)
   if not ok then cli.fail("usage", (tostring(api):gsub("^growatt%.new: ", ""))) end
   return api
@@ -235,13 +236,12 @@ end
 
 local RELOGIN_HINT = "run `growatt login` (or set GROWATT_PASSWORD to log in again by itself)"
 
---- The password API with the session of the last login: from the state file, or with
--- GROWATT_USERNAME + GROWATT_PASSWORD through the library's login (which reuses a live
--- stored session). Stops with exit status 3 when there is no session.
+--- The password API with the session of the last login: with GROWATT_PASSWORD through
+-- the library's login (which reuses the live session kept in the state file, or logs in),
+-- else the kept session itself. Stops with exit status 3 when there is none.
 function Context:session_api()
   if self._api then return self._api end
-  local saved = self:saved()
-  local username = nonempty(self.env.GROWATT_USERNAME) or saved.username
+  local username = nonempty(self.env.GROWATT_USERNAME) or self:saved().username
   if not username then cli.fail("auth", "not logged in: run `growatt login`") end
   local api = self:new_api()
   local password = nonempty(self.env.GROWATT_PASSWORD)
@@ -249,21 +249,35 @@ function Context:session_api()
     cli.check(api:login(username, password))
   else
     local account = (self:store():load().accounts or {})[username] or {}
-    if not account.cookies or not account.user_id then
+    if type(account.cookies) ~= "string" or account.cookies == "" or not account.user_id then
       cli.fail("auth", "not logged in as " .. username .. ": run `growatt login`")
     end
+    -- The fields the session policy keeps a logged-in Api in (growatt.policy).
     api.session:set_cookies(account.cookies)
-    api.user_id = account.user_id
-    api.username = username
+    api.username, api.user_id = username, account.user_id
   end
   self._api = api
   return api
 end
 
---- Returns `v`, or stops with the error; an expired session gets the hint to log in again.
+-- Forgets a dead session kept in the state file, so that the next `growatt login` logs in
+-- rather than reuse it.
+function Context:forget_session()
+  local api = self._api
+  if not (api and api.username) then return end
+  store.update(self:store(), function(state)
+    local account = (state.accounts or {})[api.username]
+    if account then account.cookies, account.login = nil, nil end
+    return state
+  end)
+end
+
+--- Returns `v`, or stops with the error; an expired session that could not be renewed is
+-- forgotten, with the hint to log in again.
 function Context:check(v, err)
-  if v == nil and errors.is(err, "session_expired") and not nonempty(self.env.GROWATT_PASSWORD) then
-    cli.check(v, err, RELOGIN_HINT)
+  if v == nil and errors.is(err, "session_expired") then
+    self:forget_session()
+    if not nonempty(self.env.GROWATT_PASSWORD) then cli.check(v, err, RELOGIN_HINT) end
   end
   return cli.check(v, err)
 end

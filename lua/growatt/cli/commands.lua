@@ -3,7 +3,6 @@
 -- it printed by itself). `ctx` is growatt.cli's context: ctx.args, ctx.env, ctx.sys, and the
 -- session helpers (session_api, token_api, check, progress, ...).
 
-local growatt = require("growatt")
 local json = require("growatt.json")
 local cli = require("growatt.cli")
 local output = require("growatt.cli.output")
@@ -91,17 +90,12 @@ With GROWATT_TOKEN set, checks the token instead: commands use the token while i
     local api = ctx:new_api()
     local back = ctx:check(api:login(username, password))
     local user_id = back.userId or (back.user or {}).id
-    if not growatt.OPTIONS.state_file then
-      -- Without the library's file store, the session is kept here in the same layout.
-      require("growatt.store").update(ctx:store(), function(state)
-        state.accounts = state.accounts or {}
-        state.accounts[username] = { user_id = user_id, cookies = api.session:cookies() }
-      end)
-    end
+    local reused = api:stats().reused > 0
     ctx:save({ username = username, server_url = api.server_url })
-    return message(string.format("logged in as %s (user %s) on %s; session kept in %s",
-      username, output.text(user_id), api.server_url, ctx:state_path()),
-      { username = username, user_id = user_id, server_url = api.server_url, state_file = ctx:state_path() })
+    return message(string.format("logged in as %s (user %s) on %s; %s in %s", username, output.text(user_id),
+      api.server_url, reused and "the kept session is still valid" or "session kept", ctx:state_path()),
+      { username = username, user_id = user_id, server_url = api.server_url, state_file = ctx:state_path(),
+        reused = reused })
   end,
 }
 
