@@ -29,6 +29,7 @@
 -- one short read-modify-write per change, so a second process sees a lock at once.
 -- Credentials (password, hash) are never stored.
 
+local core = require("growatt.core")
 local json = require("growatt.json")
 
 local store = {}
@@ -73,7 +74,11 @@ end
 ---------------------------------------------------------------------------
 -- File: one JSON document, mode 0600, replaced atomically (written to a temporary file in
 -- the same directory, flushed to disk, then renamed over the old one), so that a process
--- killed mid-write leaves either the old or the new state, never a torn one.
+-- killed mid-write leaves either the old or the new state, never a torn one. A process
+-- killed mid-write may leave its temporary file (<path>.XXXXXX) behind; the state is
+-- still whole. There is no lock between processes: each change is one short
+-- read-modify-write, so two processes that write at the same instant may lose one of
+-- their changes (a request count, say), while a lock once written is seen by the next read.
 
 local File = {}
 File.__index = File
@@ -94,33 +99,10 @@ function File:load()
   return state
 end
 
--- The C core writes with mkstemp (0600) + fsync + rename; without it (an older core), plain
--- Lua writes a temporary file and renames it (atomic, but without fsync or the 0600 mode).
-local function write_atomic(path, text)
-  local ok, core = pcall(require, "growatt.core")
-  if ok and core.write_file then return core.write_file(path, text) end
-  local tmp = string.format("%s.%d%06d.tmp", path, os.time(), math.random(0, 999999))
-  local f, err = io.open(tmp, "wb")
-  if not f then return nil, err end
-  local wrote, werr = f:write(text)
-  local flushed = wrote and f:flush()
-  f:close()
-  if not flushed then
-    os.remove(tmp)
-    return nil, werr or "write failed"
-  end
-  local renamed, rerr = os.rename(tmp, path)
-  if not renamed then
-    os.remove(tmp)
-    return nil, rerr
-  end
-  return true
-end
-
 function File:save(state)
   local text, err = json.encode(state)
   if not text then return nil, "state is not plain data: " .. err end
-  return write_atomic(self.path, text)
+  return core.write_file(self.path, text) -- mkstemp (0600) + fsync + rename
 end
 
 return store

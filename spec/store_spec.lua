@@ -1,0 +1,155 @@
+-- State stores: the memory store and the JSON file store (atomic replacement, mode 0600,
+-- unreadable files read as empty state, a writer killed mid-write leaves a whole file).
+local store = require("growatt.store")
+local json = require("growatt.json")
+local core = require("growatt.core")
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("*a")
+  p:close()
+  return (out:gsub("%s+$", ""))
+end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local function write(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+end
+
+-- The interpreter running this spec, to start writers of the same kind.
+local LUA = (arg and arg[-1] and arg[-1]:find("luajit")) and "luajit" or "lua5.4"
+local CPATH = LUA == "luajit" and "build/jit/?.so" or "build/5.4/?.so"
+
+describe("store", function()
+  local dir
+  before_each(function() dir = sh("mktemp -d") end)
+  after_each(function() os.execute("rm -rf '" .. dir .. "'") end)
+
+  describe("memory", function()
+    it("starts empty and loads what was saved, as a fresh copy each time", function()
+      local s = store.memory()
+      assert.same({}, s:load())
+      local state = { accounts = { demo = { user_id = 1234567, requests = { ["3600"] = 2 } } } }
+      assert.is_true(s:save(state))
+      state.accounts.demo.user_id = 1 -- the saved copy does not follow
+      local a = s:load()
+      assert.equal(1234567, a.accounts.demo.user_id)
+      a.accounts.demo.user_id = 2
+      assert.equal(1234567, s:load().accounts.demo.user_id)
+    end)
+
+    it("update loads, applies the function and saves", function()
+      local s = store.memory()
+      local out = store.update(s, function(state) state.n = 1 end)
+      assert.same({ n = 1 }, out)
+      store.update(s, function(state) return { n = state.n + 1 } end)
+      assert.same({ n = 2 }, s:load())
+    end)
+
+    it("update uses the store's own update when it has one", function()
+      local calls = 0
+      local s = { update = function(_, fn)
+        calls = calls + 1
+        local state = {}
+        return fn(state) or state
+      end }
+      assert.same({ x = true }, store.update(s, function(state) state.x = true end))
+      assert.equal(1, calls)
+    end)
+  end)
+
+  describe("file", function()
+    it("reads a missing file as empty state and writes JSON with mode 0600", function()
+      local path = dir .. "/state.json"
+      local s = store.file(path)
+      assert.same({}, s:load())
+      assert.is_true(s:save({ accounts = { demo = { user_id = 1234567, cookies = "c" } } }))
+      assert.equal("600", sh("stat -c %a '" .. path .. "'"))
+      assert.same({ accounts = { demo = { user_id = 1234567, cookies = "c" } } }, json.decode(read(path)))
+      local loaded = store.file(path):load()
+      assert.equal(1234567, loaded.accounts.demo.user_id)
+      if math.type then assert.equal("integer", math.type(loaded.accounts.demo.user_id)) end
+    end)
+
+    it("replaces the file whole and leaves no temporary file behind", function()
+      local path = dir .. "/state.json"
+      local s = store.file(path)
+      for i = 1, 5 do assert.is_true(s:save({ n = i })) end
+      assert.same({ n = 5 }, s:load())
+      assert.equal("state.json", sh("ls -A '" .. dir .. "'"))
+    end)
+
+    it("keeps mode 0600 when it replaces a file that was readable by others", function()
+      local path = dir .. "/state.json"
+      write(path, "{}")
+      os.execute("chmod 644 '" .. path .. "'")
+      assert.is_true(store.file(path):save({ n = 1 }))
+      assert.equal("600", sh("stat -c %a '" .. path .. "'"))
+    end)
+
+    it("reads a corrupt, truncated or non-object file as empty state", function()
+      local path = dir .. "/state.json"
+      for _, text in ipairs({ "", "{\"accounts\":{\"demo\":", "not json", "42", "[1,2" }) do
+        write(path, text)
+        assert.same({}, store.file(path):load())
+      end
+    end)
+
+    it("returns nil and a message when it cannot write, and leaves the old file", function()
+      local s = store.file(dir .. "/missing/state.json")
+      local ok, err = s:save({ n = 1 })
+      assert.is_nil(ok)
+      assert.matches("No such file or directory", err, 1, true)
+      local path = dir .. "/state.json"
+      assert.is_true(store.file(path):save({ n = 1 }))
+      local ok2, err2 = store.file(path):save({ f = function() end })
+      assert.is_nil(ok2)
+      assert.matches("not plain data", err2, 1, true)
+      assert.same({ n = 1 }, store.file(path):load())
+    end)
+
+    it("raises on a path that is not a non-empty string", function()
+      assert.has_error(function() store.file("") end)
+      assert.has_error(function() store.file(nil) end)
+    end)
+
+    it("is still whole after its writer is killed mid-write (SIGKILL)", function()
+      local path = dir .. "/state.json"
+      -- The writer saves ~1 MB states in a loop, each one saying how long its padding is.
+      local script = table.concat({
+        "package.path = 'lua/?.lua;' .. package.path",
+        "package.cpath = '" .. CPATH .. ";' .. package.cpath",
+        "local s = require('growatt.store').file(" .. string.format("%q", path) .. ")",
+        "local i = 0",
+        "while true do",
+        "  i = i + 1",
+        "  local n = 1000000 + (i % 7) * 1000",
+        "  assert(s:save({ i = i, n = n, pad = string.rep('x', n) }))",
+        "end",
+      }, "\n")
+      write(dir .. "/writer.lua", script)
+      for round = 1, 3 do
+        local pid = sh(LUA .. " '" .. dir .. "/writer.lua' >/dev/null 2>&1 & echo $!")
+        local deadline = core.now() + 10
+        while not read(path) and core.now() < deadline do core.sleep(0.01) end
+        core.sleep(0.05 + round * 0.037) -- somewhere inside a later write
+        os.execute("kill -9 " .. pid)
+        core.sleep(0.05)
+        local state = store.file(path):load()
+        assert.is_number(state.i)
+        assert.equal(state.n, #state.pad)
+        assert.equal(state.n, 1000000 + (state.i % 7) * 1000)
+        assert.equal("600", sh("stat -c %a '" .. path .. "'"))
+      end
+    end)
+  end)
+end)
