@@ -84,6 +84,7 @@ function policy.options(opts)
   p.budget, err = budget_of(opts.budget)
   if err then return nil, "option 'budget': " .. err end
   if opts.store and opts.state_file then return nil, "options 'store' and 'state_file' exclude each other" end
+  if opts.state_file == "" then return nil, "option 'state_file' must not be empty" end
   local s = opts.store
   if s and (type(s.load) ~= "function" or type(s.save) ~= "function") then
     return nil, "option 'store' must have load and save methods"
