@@ -44,21 +44,65 @@ local url
 -- Runs `growatt WORDS...` with a clean environment: the sandbox as the server, a fresh state
 -- file per test, and opts.env on top (a false value removes a variable). opts.stdin is fed
 -- to its standard input. Returns { out, err, code }.
-local function growatt_cli(words, opts)
-  opts = opts or {}
-  local env = {
+-- The shell words that run `growatt WORDS...` in a clean environment: the sandbox as the
+-- server, this test's state file, and `env` on top (a false value removes a variable).
+local function command_line(words, env)
+  local vars = {
     PATH = os.getenv("PATH"), HOME = dir .. "/home", LUA_PATH = "lua/?.lua;lua/?/init.lua;;", LUA_CPATH = CPATH,
     GROWATT_SERVER = url, GROWATT_STATE_FILE = state,
   }
-  for k, v in pairs(opts.env or {}) do env[k] = v or nil end
+  for k, v in pairs(env or {}) do vars[k] = v or nil end
   local assigns = {}
-  for k, v in pairs(env) do assigns[#assigns + 1] = k .. "=" .. q(v) end
+  for k, v in pairs(vars) do assigns[#assigns + 1] = k .. "=" .. q(v) end
   local quoted = {}
   for i, w in ipairs(words) do quoted[i] = q(w) end
+  return ("env -i %s %s bin/growatt %s"):format(table.concat(assigns, " "), LUA, table.concat(quoted, " "))
+end
+
+-- Runs `growatt WORDS...` (see command_line) with opts.stdin on its standard input.
+-- Returns { out, err, code }.
+local function growatt_cli(words, opts)
+  opts = opts or {}
   write(dir .. "/stdin", opts.stdin or "")
-  local code = sh(("env -i %s %s bin/growatt %s <%s >%s 2>%s; echo $?"):format(table.concat(assigns, " "), LUA,
-    table.concat(quoted, " "), q(dir .. "/stdin"), q(dir .. "/out"), q(dir .. "/err")))
+  local code = sh(("%s <%s >%s 2>%s; echo $?"):format(command_line(words, opts.env), q(dir .. "/stdin"),
+    q(dir .. "/out"), q(dir .. "/err")))
   return { out = read(dir .. "/out"), err = read(dir .. "/err"), code = tonumber(code) }
+end
+
+-- A real terminal: a tmux pane of 80 x 24 on a private tmux server, running a shell command.
+local Pane = {}
+Pane.__index = Pane
+
+local function pane(command)
+  local p = setmetatable({ socket = "growatt-spec-" .. tostring({}):match("0x(%x+)") .. os.time() }, Pane)
+  p.tmux = "tmux -L " .. q(p.socket) .. " "
+  sh(p.tmux .. "new-session -d -s spec -x 80 -y 24 -c " .. q(sh("pwd"):gsub("%s+$", "")) .. " " .. q(command))
+  return p
+end
+
+-- The pane's text; wrapped lines joined (-J), so a line wider than the pane shows as one.
+function Pane:text()
+  return sh(self.tmux .. "capture-pane -p -J -t spec")
+end
+
+-- Waits until the pane shows `pattern` (a Lua pattern); returns the text, or fails.
+function Pane:wait(pattern)
+  for _ = 1, 200 do
+    local text = self:text()
+    if text:find(pattern) then return text end
+    sh("sleep 0.05")
+  end
+  error("the terminal never showed " .. pattern .. ":\n" .. self:text(), 2)
+end
+
+-- Types text (literally), then presses the keys given after it (tmux key names).
+function Pane:type(text, ...)
+  if text ~= "" then sh(self.tmux .. "send-keys -t spec -l " .. q(text)) end
+  for _, key in ipairs({ ... }) do sh(self.tmux .. "send-keys -t spec " .. key) end
+end
+
+function Pane:close()
+  sh(self.tmux .. "kill-server 2>/dev/null")
 end
 
 local PASSWORD = { GROWATT_PASSWORD = "demo-password" }
@@ -196,6 +240,47 @@ describe("growatt (command line)", function()
       assert.equal(1234567, v.user_id)
       assert.equal(url, v.server_url)
       assert.equal(state, v.state_file)
+    end)
+  end)
+
+  describe("on a terminal", function()
+    local term
+    after_each(function()
+      if term then term:close() end
+      term = nil
+    end)
+
+    -- The command, then its exit status, then an interactive shell in the same terminal.
+    local function in_terminal(words, env)
+      term = pane(command_line(words, env) .. '; echo "EXIT=$?"; PS1="$ " exec sh')
+      return term
+    end
+
+    it("asks for the password without echoing it, and restores echo afterwards", function()
+      in_terminal({ "login", "demo" })
+      term:wait("Password: ")
+      term:type("demo-password", "Enter")
+      local text = term:wait("EXIT=%d+")
+      assert.truthy(text:find("EXIT=0", 1, true), text)
+      assert.truthy(text:find("logged in as demo", 1, true), text)
+      assert.falsy(text:find("demo-password", 1, true), text)
+      assert.equal(1, S.stats().logins)
+      term:type("echo typed-and-seen", "Enter") -- with echo back on, the typed line shows
+      text = term:wait("\ntyped%-and%-seen")
+      assert.truthy(text:find("$ echo typed-and-seen", 1, true), text)
+    end)
+
+    it("stops with status 130 on Ctrl-C at the password prompt, echo restored, nothing sent", function()
+      in_terminal({ "login", "demo" })
+      term:wait("Password: ")
+      term:type("demo-pass", "C-c")
+      local text = term:wait("EXIT=%d+")
+      assert.truthy(text:find("EXIT=130", 1, true), text)
+      assert.falsy(text:find("demo-pass", 1, true), text)
+      assert.same({}, S.requests())
+      term:type("echo typed-and-seen", "Enter")
+      text = term:wait("\ntyped%-and%-seen")
+      assert.truthy(text:find("$ echo typed-and-seen", 1, true), text)
     end)
   end)
 
