@@ -140,11 +140,14 @@ function Api:_receive(req, res, err) -- luacheck: ignore 212/self
   return client.extract(v, req.result)
 end
 
---- Runs the endpoint entry `ep` (named `name`) with the caller's arguments.
+--- Runs the endpoint entry `ep` (named `name`) with the caller's arguments; an empty
+-- result goes on to the entry's `fallback`, if it has one.
 function Api:_call(name, ep, ...)
   local req = self:_prepare(client.build(ep, name, ...))
   if self.dry_run then return req end
-  return self:_send(req)
+  local v, err = self:_send(req)
+  if ep.fallback and type(v) == "table" and next(v) == nil then return self:_call(name, ep.fallback, ...) end
+  return v, err
 end
 
 --- Adds one method per endpoint entry to a class: the entries are the API. The class's

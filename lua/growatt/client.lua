@@ -18,6 +18,57 @@ function client.kinds.string(v, name, fname)
   return errors.check(v, "string", name, fname, 4)
 end
 
+-- Raises "bad argument" from a converter, at the user's level (as errors.check at level 4).
+local function bad(name, fname, expected, got)
+  error(string.format("bad argument '%s' to '%s' (%s expected, got %s)", name, fname, expected, got), 6)
+end
+
+--- An id the reference sends only when it is truthy: nil, false and "" leave it out.
+function client.kinds.optional_id(v, name, fname)
+  if v == nil or v == false or v == "" then return nil end
+  return errors.check(v, { "string", "number" }, name, fname, 4)
+end
+
+--- growatt.Timespan.hour/day/month, i.e. 0, 1 or 2.
+function client.kinds.timespan(v, name, fname)
+  if v == 0 or v == 1 or v == 2 then return math.floor(v) end
+  bad(name, fname, "0, 1 or 2", type(v) == "number" and tostring(v) or type(v))
+end
+
+-- { year, month, day (nil for "YYYY-MM") } from a date the caller gave, or nil and what was wrong.
+local function date_parts(v)
+  local t = type(v)
+  if v == nil or t == "number" then
+    local d = os.date("*t", v) -- local time, as the reference's default
+    return { d.year, d.month, d.day }
+  elseif t == "table" then
+    if type(v.year) == "number" and type(v.month) == "number" and (v.day == nil or type(v.day) == "number") then
+      return { v.year, v.month, v.day }
+    end
+    return nil, "a table with year, month and day"
+  end
+  local y, m, d = v:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)$")
+  if not y then y, m = v:match("^(%d%d%d%d)%-(%d%d)$") end
+  if not y then return nil, '"YYYY-MM-DD" or "YYYY-MM"' end
+  return { tonumber(y), tonumber(m), tonumber(d) }
+end
+
+--- A date: "YYYY-MM-DD" / "YYYY-MM" strings, os.time() numbers or os.date("*t") tables;
+-- nil is today (local time). On the wire "YYYY-MM" when the call's timespan is month,
+-- else "YYYY-MM-DD".
+function client.kinds.date(v, name, fname, values)
+  if v ~= nil then errors.check(v, { "string", "number", "table" }, name, fname, 4) end
+  local shown = type(v) == "string" and string.format("%q", v) or type(v)
+  local p, expected = date_parts(v)
+  if not p then bad(name, fname, expected, shown) end
+  if p[2] < 1 or p[2] > 12 or (p[3] and (p[3] < 1 or p[3] > 31)) then
+    bad(name, fname, "a real month and day", shown)
+  end
+  if values.timespan == 2 then return string.format("%04d-%02d", p[1], p[2]) end
+  if not p[3] then bad(name, fname, '"YYYY-MM-DD" (a day, for this timespan)', shown) end
+  return string.format("%04d-%02d-%02d", p[1], p[2], p[3])
+end
+
 --- Converts the positional arguments of a call by the entry's `args` list.
 local function convert_args(ep, fname, ...)
   local values = {}
@@ -45,9 +96,17 @@ local function wire_pairs(list, values)
   return out
 end
 
---- Builds the request table of a call: method, path, op and the wire pairs.
+-- Warnings already written (each once per process).
+local warned = {}
+
+--- Builds the request table of a call: method, path, op and the wire pairs. An entry's
+-- `warn` (a deprecation) goes to stderr the first time.
 function client.build(ep, fname, ...)
   local values = convert_args(ep, fname, ...)
+  if ep.warn and not warned[ep.warn] then
+    warned[ep.warn] = true
+    io.stderr:write(ep.warn, "\n")
+  end
   local req = {
     method = ep.method,
     path = ep.path,
@@ -188,16 +247,14 @@ function client.extract(v, result)
     return nil, errors.new("api", "the server refused: " .. tostring(v.msg or v.error or "?"),
       { code = v.msg, response = v })
   end
-  if v.result ~= nil and tonumber(v.result) ~= 1 then
+  if v.result ~= nil and v.result ~= true and tonumber(v.result) ~= 1 then
     return nil, errors.new("api", "the server refused: " .. tostring(v.msg or "?"),
       { code = v.result, response = v })
   end
-  if result == "obj" then
-    local obj = v.obj
-    if obj == nil then return {} end
-    return obj
-  end
-  return v
+  if result == nil or result == "raw" then return v end
+  local part = v[result] -- "obj", "PlantList", "deviceList", ...: as the reference's .get(name, {})
+  if part == nil or part == json.null then return {} end
+  return part
 end
 
 return client
