@@ -47,6 +47,7 @@ build = {
     ["growatt.sandbox.server"] = "lua/growatt/sandbox/server.lua",
     ["growatt.sandbox.data"] = "lua/growatt/sandbox/data.lua",
     ["growatt.sandbox.legacy"] = "lua/growatt/sandbox/legacy.lua",
+    ["growatt.sandbox.settings"] = "lua/growatt/sandbox/settings.lua",
     ["growatt.cli"] = "lua/growatt/cli.lua",
     ["growatt.cli.commands"] = "lua/growatt/cli/commands.lua",
     ["growatt.cli.output"] = "lua/growatt/cli/output.lua",

@@ -136,15 +136,43 @@ function Api:_receive(req, res, err) -- luacheck: ignore 212/self
   local v
   v, err = client.classify(res, req.expect)
   if v == nil then return nil, err end
-  if req.expect == "text" then return v end
+  if req.expect == "text" then -- an HTML page: the entry's result function reads it
+    if type(req.result) == "function" then return req.result(v) end
+    return v
+  end
   return client.extract(v, req.result)
 end
 
+-- The per-call options of a write (its argument after its own): nil or { dry_run = boolean }.
+-- Returns the dry_run in force for the call.
+local function call_options(fname, dry_run, opts)
+  if opts == nil then return dry_run end
+  errors.check(opts, "table", "options", fname, 2)
+  for k, v in pairs(opts) do
+    if k ~= "dry_run" then error(fname .. ": unknown option '" .. tostring(k) .. "'", 3) end
+    errors.check(v, "boolean", "options.dry_run", fname, 2)
+  end
+  if opts.dry_run == nil then return dry_run end
+  return opts.dry_run
+end
+
 --- Runs the endpoint entry `ep` (named `name`) with the caller's arguments; an empty
--- result goes on to the entry's `fallback`, if it has one.
+-- result goes on to the entry's `fallback`, if it has one. A write entry (`write = true`)
+-- takes one more, optional argument: per-call options, { dry_run = true }. An entry's
+-- `finish(api, ep, req, dry_run, ...)` completes the request built from its data (the
+-- settings writes: merged parameters, validation) or returns nil and an error: then
+-- nothing is sent.
 function Api:_call(name, ep, ...)
-  local req = self:_prepare(client.build(ep, name, ...))
-  if self.dry_run then return req end
+  local req = client.build(ep, name, ...)
+  local dry_run = self.dry_run
+  if ep.write then dry_run = call_options(name, dry_run, select(#(ep.args or {}) + 1, ...)) end
+  if ep.finish then
+    local err
+    req, err = ep.finish(self, ep, req, dry_run, ...)
+    if not req then return nil, err end
+  end
+  req = self:_prepare(req)
+  if dry_run then return req end
   local v, err = self:_send(req)
   if ep.fallback and type(v) == "table" and next(v) == nil then return self:_call(name, ep.fallback, ...) end
   return v, err

@@ -114,6 +114,7 @@ function client.build(ep, fname, ...)
     form = wire_pairs(ep.form, values),
     multipart = wire_pairs(ep.multipart, values),
     result = ep.result,
+    expect = ep.expect, -- "text": the body as it is (an HTML page), not JSON
     write = ep.write or false,
     name = fname,
   }
