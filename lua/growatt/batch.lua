@@ -11,6 +11,7 @@
 
 local errors = require("growatt.errors")
 local client = require("growatt.client")
+local policy = require("growatt.policy")
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 
@@ -48,7 +49,8 @@ local function bare(msg)
   return (tostring(msg):gsub("^[^:\n]+:%d+: ", ""))
 end
 
--- Builds the prepared request of calls[i]; raises at the user's level on misuse.
+-- The prepared request of calls[i] and what a fallback needs; raises at the user's level
+-- (3 up from here) on misuse.
 local function build(api, call, i)
   if type(call) ~= "table" then
     error(string.format("batch: call %d must be a table {method_name, args...}, got %s", i, type(call)), 3)
@@ -59,9 +61,11 @@ local function build(api, call, i)
     error(string.format("batch: call %d: %s is not an endpoint method", i,
       type(name) == "string" and ("'" .. name .. "'") or type(name)), 3)
   end
-  local ok, req = pcall(client.build, ep, name, unpack(call, 2, last_index(call)))
+  local item = { name = name, ep = ep, args = { unpack(call, 2, last_index(call)) }, n = last_index(call) - 1 }
+  local ok, req = pcall(client.build, ep, name, unpack(item.args, 1, item.n))
   if not ok then error(string.format("batch: call %d: %s", i, bare(req)), 3) end
-  return api:_prepare(req)
+  item.req = api:_prepare(req)
+  return item
 end
 
 -- The C session's view of a prepared request.
@@ -71,14 +75,36 @@ local function wire(req)
   } }
 end
 
---- Runs prepared requests at most `concurrency` at a time; returns values, errs in order.
+--- Sends prepared requests under the session policy (growatt.policy: login guard, one
+-- re-login for the whole batch, budget, retries, on_request hook), each round of them
+-- through the session's multi interface with at most `concurrency` in flight; returns
+-- values, errs in the order of reqs.
 function batch.send(api, reqs, concurrency)
-  local list = {}
-  for i = 1, #reqs do list[i] = wire(reqs[i]) end
-  local results, cerrs = api.session:perform_many(list, { concurrency = concurrency })
-  local values, errs = {}, {}
-  for i = 1, #reqs do
-    values[i], errs[i] = api:_receive(reqs[i], results[i] or nil, cerrs[i])
+  return policy.send_many(api, reqs, function(list)
+    local wired = {}
+    for i, req in ipairs(list) do wired[i] = wire(req) end
+    return api.session:perform_many(wired, { concurrency = concurrency })
+  end)
+end
+
+-- Sends the built items; an empty result goes on to the entry's fallback, as Api:_call does.
+local function run(api, items, concurrency)
+  local reqs = {}
+  for i, item in ipairs(items) do reqs[i] = item.req end
+  local values, errs = batch.send(api, reqs, concurrency)
+  local again, where = {}, {}
+  for i, item in ipairs(items) do
+    local v = values[i]
+    if item.ep.fallback and type(v) == "table" and next(v) == nil then
+      local ep = item.ep.fallback
+      where[#where + 1] = i
+      again[#again + 1] = { name = item.name, ep = ep, args = item.args, n = item.n,
+        req = api:_prepare(client.build(ep, item.name, unpack(item.args, 1, item.n))) }
+    end
+  end
+  if #again > 0 then
+    local v2, e2 = run(api, again, concurrency)
+    for k, i in ipairs(where) do values[i], errs[i] = v2[k], e2[k] end
   end
   return values, errs
 end
@@ -91,10 +117,14 @@ end
 function batch.batch(api, calls, opts)
   errors.check(calls, "table", "calls", "batch")
   local concurrency = check_concurrency(opts, "batch")
-  local reqs = {}
-  for i = 1, #calls do reqs[i] = build(api, calls[i], i) end
-  if api.dry_run then return reqs end
-  return batch.send(api, reqs, concurrency)
+  local items = {}
+  for i = 1, #calls do items[i] = build(api, calls[i], i) end
+  if api.dry_run then
+    local reqs = {}
+    for i, item in ipairs(items) do reqs[i] = item.req end
+    return reqs
+  end
+  return run(api, items, concurrency)
 end
 
 ---------------------------------------------------------------------------
@@ -127,16 +157,15 @@ function batch.walk(api, opts)
   local plants, calls = {}, {}
   for i, p in ipairs(type(list.data) == "table" and list.data or {}) do
     plants[i] = { id = p.plantId, name = p.plantName, devices = {} }
-    calls[i] = { "plant_info", p.plantId }
+    calls[i] = { "device_list", p.plantId }
   end
-  local infos, errs = batch.batch(api, calls, { concurrency = concurrency })
+  local lists, errs = batch.batch(api, calls, { concurrency = concurrency })
 
   local devices
   devices, calls = {}, {}
   for i, plant in ipairs(plants) do
     plant.err = errs[i]
-    local info = infos[i]
-    for _, d in ipairs(info and type(info.deviceList) == "table" and info.deviceList or {}) do
+    for _, d in ipairs(type(lists[i]) == "table" and lists[i] or {}) do
       local device = { sn = d.deviceSn, type = d.deviceType }
       plant.devices[#plant.devices + 1] = device
       local status = STATUS[device.type]

@@ -227,22 +227,36 @@ local function call_hook(api, req, res, err, ms, attempt)
 end
 
 ---------------------------------------------------------------------------
--- One attempt: admit, send, classify, report.
+-- One round of attempts: admit each request, send the admitted ones together, classify
+-- and report each. `which` lists the indices of `reqs` to attempt; their outcomes go to
+-- values and errs. transmit(list) sends a list of requests and returns two lists in the
+-- same order: the C session's res (or false) and its err.
 
-local function attempt_once(api, req, attempt)
+local function attempt_round(api, reqs, which, attempts, transmit, values, errs)
   local now = policy.now()
-  local refused = admit(api, req, now)
-  if refused then return nil, refused end
-  api._stats.requests = api._stats.requests + 1
-  local res, cerr = api:_transmit(req)
-  local ms = math.floor(((res and res.elapsed) or (policy.now() - now)) * 1000 + 0.5)
-  local v, err = api:_receive(req, res, cerr)
-  call_hook(api, req, res, err, ms, attempt)
-  if res and res.headers["set-cookie"] and not req.login and api.username then
-    local cookies = api.session:cookies() -- the server renewed a cookie: keep the store current
-    update_account(api, api.username, function(acc) acc.cookies = cookies end)
+  local sent, list = {}, {}
+  for _, i in ipairs(which) do
+    attempts[i] = attempts[i] + 1
+    local refused = admit(api, reqs[i], now)
+    values[i], errs[i] = nil, refused
+    if not refused then
+      api._stats.requests = api._stats.requests + 1
+      sent[#sent + 1] = i
+      list[#list + 1] = reqs[i]
+    end
   end
-  return v, err
+  if #list == 0 then return end
+  local results, cerrs = transmit(list)
+  for k, i in ipairs(sent) do
+    local req, res = reqs[i], results[k] or nil
+    local ms = math.floor(((res and res.elapsed) or (policy.now() - now)) * 1000 + 0.5)
+    values[i], errs[i] = api:_receive(req, res, cerrs[k])
+    call_hook(api, req, res, errs[i], ms, attempts[i])
+    if res and res.headers["set-cookie"] and not req.login and api.username then
+      local cookies = api.session:cookies() -- the server renewed a cookie: keep the store current
+      update_account(api, api.username, function(acc) acc.cookies = cookies end)
+    end
+  end
 end
 
 -- curl codes of failures before anything was sent: resolving or connecting.
@@ -328,30 +342,57 @@ end
 ---------------------------------------------------------------------------
 -- The choke point
 
---- Sends a prepared request under the policy; returns what the call returns.
-function policy.send(api, req)
+--- Sends prepared requests under the policy, all of a round at once through transmit (see
+-- attempt_round); returns values, errs: what each call returns. Every request is admitted
+-- and counted on its own; expired sessions share one re-login, after which only the
+-- expired requests are sent again; retried reads wait the longest backoff of their round.
+function policy.send_many(api, reqs, transmit)
   local p = api.policy
   local started = policy.now()
-  local attempt, tries, relogged = 0, 1, false
-  while true do
-    attempt = attempt + 1
-    local v, err = attempt_once(api, req, attempt)
-    if not err then return v end
-    note_error(api, err)
-    if err.kind == "session_expired" and not req.login and not relogged and credentials[api] then
+  local values, errs, attempts, tries, pending = {}, {}, {}, {}, {}
+  for i = 1, #reqs do attempts[i], tries[i], pending[i] = 0, 1, i end
+  local relogged = false
+  while #pending > 0 do
+    attempt_round(api, reqs, pending, attempts, transmit, values, errs)
+    local again, expired, delay = {}, {}, 0
+    for _, i in ipairs(pending) do
+      local req, err = reqs[i], errs[i]
+      if err then
+        note_error(api, err)
+        if err.kind == "session_expired" and not req.login and not relogged and credentials[api] then
+          expired[#expired + 1] = i
+        elseif p.retries and tries[i] < p.retries.attempts and retryable(req, err) then
+          local wait = backoff(p.retries, tries[i])
+          if policy.now() + wait - started <= p.retries.deadline then
+            tries[i] = tries[i] + 1
+            api._stats.retries = api._stats.retries + 1
+            again[#again + 1] = i
+            delay = math.max(delay, wait)
+          end
+        end
+      end
+    end
+    if #expired > 0 then
       relogged = true
       local ok, lerr = relogin(api)
-      if not ok then return nil, lerr end
-    elseif p.retries and tries < p.retries.attempts and retryable(req, err) then
-      local delay = backoff(p.retries, tries)
-      if policy.now() + delay - started > p.retries.deadline then return nil, err end
-      tries = tries + 1
-      api._stats.retries = api._stats.retries + 1
-      policy.sleep(delay)
-    else
-      return nil, err
+      for _, i in ipairs(expired) do
+        if ok then again[#again + 1] = i else errs[i] = lerr end
+      end
     end
+    if delay > 0 then policy.sleep(delay) end
+    table.sort(again)
+    pending = again
   end
+  return values, errs
+end
+
+--- Sends a prepared request under the policy; returns what the call returns.
+function policy.send(api, req)
+  local values, errs = policy.send_many(api, { req }, function(list)
+    local res, err = api:_transmit(list[1])
+    return { res or false }, { err }
+  end)
+  return values[1], errs[1]
 end
 
 return policy
