@@ -1,0 +1,237 @@
+--- growatt.ngx: the Growatt client inside OpenResty/nginx, never blocking the event loop.
+--
+--   # nginx.conf, main level:  thread_pool growatt threads=4;
+--   # http level:              lua_shared_dict growatt 1m;
+--   local gngx = require("growatt.ngx")
+--   local api = gngx.new{ username = "demo", password = "demo-password", server_url = "..." }
+--   local login, err = api:login()                  -- one login shared by every worker
+--   local plants, err = api:plant_list(login.user.id)
+--
+-- The methods are growatt.Api's, with the same arguments and `res, err` results. Each call runs
+-- in nginx's thread pool (ngx.run_worker_thread with growatt.ngx_thread); only plain data
+-- crosses. The session state (cookies, user id, last login, lock end, request counts) lives
+-- in the lua_shared_dict through growatt.store_shdict, under the session policy
+-- (growatt.policy: login guard, budget, retries), so all worker processes share one login
+-- and one lock state. A login is made by one worker at a time (a lock key in the dict); the
+-- others wait for it without blocking, then use the session it made; a session that expires
+-- is replaced the same way. The password is hashed at once and only the hash is kept. Calls
+-- work where ngx.run_worker_thread does: rewrite, access and content phases, ngx.timer
+-- callbacks (tested with lua-nginx-module 0.10.23, Debian 12).
+
+local growatt = require("growatt")
+local errors = require("growatt.errors")
+local store_shdict = require("growatt.store_shdict")
+
+local M = {}
+
+M.THREAD_MODULE = "growatt.ngx_thread"
+
+--- Options of gngx.new besides growatt.new's (growatt.OPTIONS), and their Lua types.
+M.OPTIONS = {
+  username = "string",
+  password = "string",       -- hashed at once
+  password_hash = "string",  -- or the hash itself
+  shdict = "string",         -- the lua_shared_dict's name (default "growatt")
+  pool = "string",           -- the thread_pool's name (default "growatt")
+  login_wait = "number",     -- seconds a call waits for another worker's login (default: timeout + 5)
+}
+
+-- growatt.new options that cannot cross into a worker thread, or that this module sets.
+local NOT_HERE = {
+  store = "the session state lives in the lua_shared_dict (option shdict)",
+  state_file = "the session state lives in the lua_shared_dict (option shdict)",
+  on_request = "a function cannot cross into a worker thread",
+}
+
+M.DEFAULTS = { shdict = "growatt", pool = "growatt", timeout = 30 }
+
+local Client = {}
+M.Client = Client
+
+-- Methods of growatt.Api that do not become thread calls here.
+local LOCAL = { new = true, close = true, login = true }
+
+-- The answer of a thread job as `value` or `nil, err`, counted. Misuse raises at the user's
+-- line (level 3: the user called a method of Client, which called this).
+local function finish(self, out, value)
+  local failed = out.failed or out.raised
+  if failed then error((tostring(failed):gsub("^[^:\n]*:%d+: ", "")), 3) end
+  self:_count("calls")
+  if out.requests > 0 then self:_count("requests", out.requests) end
+  if not out.err then return value end
+  local e = out.err
+  if not errors.is(e) then
+    local kind = errors.kinds[e.kind] and e.kind or "network"
+    e = errors.new(kind, e.message, e)
+    e.kind = kind
+  end
+  self:_count("errors:" .. e.kind)
+  return nil, e
+end
+
+-- Every public method of growatt.Api, made on first use: api:<name>(...) runs it in a thread.
+setmetatable(Client, { __index = function(class, name)
+  if type(name) ~= "string" or name:sub(1, 1) == "_" or LOCAL[name] then return nil end
+  if type(growatt.Api[name]) ~= "function" then return nil end
+  local method = function(self, ...)
+    local out = self:_run(name, { n = select("#", ...), ... })
+    local value, err = finish(self, out, out.value)
+    return value, err
+  end
+  rawset(class, name, method)
+  return method
+end })
+Client.__index = Client
+
+local function check_options(opts)
+  for k, v in pairs(opts) do
+    if NOT_HERE[k] then error("growatt.ngx.new: option '" .. k .. "' is not available: " .. NOT_HERE[k], 3) end
+    local want = M.OPTIONS[k] or growatt.OPTIONS[k]
+    if not want then error("growatt.ngx.new: unknown option '" .. tostring(k) .. "'", 3) end
+    if not (" " .. want .. " "):find(" " .. type(v) .. " ", 1, true) then
+      error(string.format("growatt.ngx.new: option '%s' must be a %s, got %s", k, want, type(v)), 3)
+    end
+  end
+  if not opts.username then error("growatt.ngx.new: option 'username' is required", 3) end
+  if not opts.password and not opts.password_hash then
+    error("growatt.ngx.new: option 'password' (or 'password_hash') is required", 3)
+  end
+end
+
+--- Makes a client. It holds options only (no connection, no per-request data), so one made
+-- at module level can serve every request of the worker.
+function M.new(opts)
+  errors.check(opts, "table", "opts", "growatt.ngx.new")
+  check_options(opts)
+  local api_options = {}
+  for k, v in pairs(opts) do
+    if not M.OPTIONS[k] then api_options[k] = v end
+  end
+  -- The User-Agent is fixed once, so that a random suffix stays the same on every call.
+  local probe = growatt.new(api_options)
+  api_options.agent_identifier, api_options.add_random_user_id = probe.user_agent, nil
+  probe:close()
+  local shdict = opts.shdict or M.DEFAULTS.shdict
+  return setmetatable({
+    username = opts.username,
+    hash = opts.password_hash or growatt.hash_password(opts.password),
+    pool = opts.pool or M.DEFAULTS.pool,
+    shdict = shdict,
+    dict = ngx.shared[shdict],
+    store = store_shdict.new(shdict, opts.username),
+    options = api_options,
+    login_wait = opts.login_wait or (opts.timeout or M.DEFAULTS.timeout) + 5,
+  }, Client)
+end
+
+---------------------------------------------------------------------------
+-- Shared state
+
+function Client:_account()
+  return self.store:load().accounts[self.username] or {}
+end
+
+local function has_session(account, stale)
+  return type(account.cookies) == "string" and account.cookies ~= "" and account.cookies ~= stale
+end
+
+-- The client's counters in the dict: "stat:<username>:<name>".
+function Client:_count(name, n)
+  self.dict:incr("stat:" .. self.username .. ":" .. name, n or 1, 0)
+end
+
+--- The client's own counters, shared by all workers: { calls (method calls), requests
+-- (HTTP requests sent to Growatt), logins (login requests sent, as the session policy
+-- counts them), errors = { kind = calls that ended in an error of that kind } }.
+function Client:stats()
+  local function get(name) return self.dict:get("stat:" .. self.username .. ":" .. name) or 0 end
+  local out = { calls = get("calls"), requests = get("requests"), logins = self:_account().logins or 0, errors = {} }
+  for kind in pairs(errors.kinds) do out.errors[kind] = get("errors:" .. kind) end
+  return out
+end
+
+---------------------------------------------------------------------------
+-- Calls
+
+-- Runs one job in the thread pool; returns its answer (see growatt.ngx_thread), or
+-- { failed = message } when nginx could not run it (no such thread pool, a value that
+-- cannot cross into a thread).
+function Client:_thread(job)
+  job.options, job.shdict, job.username = self.options, self.shdict, self.username
+  local ok, done, out = pcall(ngx.run_worker_thread, self.pool, M.THREAD_MODULE, "call", job)
+  if ok and done then return out end
+  return { requests = 0, failed = "growatt.ngx: the worker thread failed (is there a 'thread_pool " ..
+    self.pool .. "' at nginx.conf's main level?): " .. tostring(ok and out or done) }
+end
+
+-- Runs the job with a session: the shared one if there is one (other than `stale`, a
+-- session that has just expired), else after a login. One worker at a time logs in; the
+-- others wait here without blocking and then use the session it made. The login itself is
+-- the session policy's (growatt.policy, in the thread): its guard may refuse it, without a
+-- request, while the account is locked or when the last login is too recent.
+function Client:_login_and_call(job, stale)
+  local lock = "login:" .. self.username
+  local deadline = ngx.now() + self.login_wait
+  while true do
+    if has_session(self:_account(), stale) then
+      if not job.method then return { requests = 0, login = self:_account().login } end
+      return self:_thread(job)
+    end
+    if self.dict:add(lock, ngx.worker.pid(), self.login_wait) then
+      -- a login may have ended between our look and the lock: look again
+      local account = self:_account()
+      if not has_session(account, stale) then
+        if stale and account.cookies == stale then
+          self:logout() -- the dead session must not be taken for a live one
+        end
+        job.hash = self.hash
+        local out = self:_thread(job)
+        self.dict:delete(lock)
+        return out
+      end
+      self.dict:delete(lock)
+    elseif ngx.now() >= deadline then
+      return { err = errors.new("timeout", "waited " .. self.login_wait .. " s for another worker's login"),
+               requests = 0 }
+    else
+      ngx.sleep(0.02)
+    end
+  end
+end
+
+function Client:_run(method, args)
+  if not has_session(self:_account()) then return self:_login_and_call({ method = method, args = args }) end
+  local out = self:_thread({ method = method, args = args })
+  if out.err and out.err.kind == "session_expired" then
+    local first = out.requests
+    out = self:_login_and_call({ method = method, args = args }, out.used)
+    out.requests = out.requests + first
+  end
+  return out
+end
+
+--- Makes sure there is a session shared by the workers, logging in only when there is none,
+-- and returns the login reply (without the password hash and token): the stored one when
+-- another call or worker has logged in already. Refusals come back as `nil, err`, as from
+-- growatt's login (and its guard: `locked`, `rate_limited` with `retry_after`).
+function Client:login(...)
+  if select("#", ...) > 0 then
+    error("growatt.ngx: login takes no arguments (the credentials are given to growatt.ngx.new)", 2)
+  end
+  local account = self:_account()
+  if has_session(account) and account.login then return account.login end
+  local out = self:_login_and_call({})
+  local value, err = finish(self, out, out.login)
+  return value, err
+end
+
+--- Forgets the shared session: the next call of any worker logs in again.
+function Client:logout()
+  local ok, err = self.store:update(function(state)
+    local account = state.accounts[self.username]
+    if account then account.cookies, account.login = nil, nil end
+  end)
+  if not ok then ngx.log(ngx.WARN, "growatt: cannot save the session state: ", err) end
+end
+
+return M

@@ -1,0 +1,95 @@
+--- The worker-thread side of growatt.ngx. nginx runs `call` in a VM of its thread pool
+-- (ngx.run_worker_thread), where blocking in libcurl stalls no event loop. Only plain data
+-- comes in and goes out. The Api made here keeps its session state in the lua_shared_dict
+-- (growatt.store_shdict; worker threads can reach shared dicts), so the session policy
+-- (login guard, budget, lock state: growatt.policy) holds across every worker and thread.
+--
+--   job = {
+--     options   growatt.new options (plain values only)
+--     shdict    the lua_shared_dict's name
+--     username  the account
+--     hash      the password hash, when the job may log in (policy.login: the stored
+--               session if there is one, else a login, under the login guard)
+--     method, args = { n = k, ... }   the Api method to run and its arguments (optional)
+--   }
+--   -> {
+--     value, err    what api:method(...) returned (err as a plain table: kind, message, ...)
+--     raised        the message of an error the call raised (misuse), if it did
+--     login         the login reply (no password hash, no token), after a login
+--     login_failed  true when the login was refused (err is the login's error)
+--     used          the cookies the call was sent with (so that an expired session is known)
+--     requests      how many HTTP requests the job sent
+--   }
+
+local growatt = require("growatt")
+local store_shdict = require("growatt.store_shdict")
+
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+
+local M = {}
+
+-- An error value as plain fields: the metatable does not cross into the event loop.
+local function plain(err)
+  if type(err) ~= "table" then return { kind = "network", message = tostring(err) } end
+  local t = {}
+  for k, v in pairs(err) do t[k] = v end
+  return t
+end
+
+-- Counts the requests the session sends, however the Api sends them (one, or many at once).
+local function counted(api, out)
+  local session = api.session
+  api.session = setmetatable({
+    request = function(_, ...)
+      out.requests = out.requests + 1
+      return session:request(...)
+    end,
+    perform_many = function(_, list, ...)
+      out.requests = out.requests + #list
+      return session:perform_many(list, ...)
+    end,
+  }, { __index = function(_, name)
+    return function(_, ...) return session[name](session, ...) end
+  end })
+  return session
+end
+
+local function run(api, job, out)
+  if job.hash then
+    local back, err = api:login(job.username, job.hash, true)
+    if not back then
+      out.err, out.login_failed = plain(err), true
+      return
+    end
+    if type(back.user) == "table" then back.user.password, back.user.token = nil, nil end
+    out.login = back
+  else
+    -- the shared session, without a login: an expiry comes back to the event loop, which
+    -- makes sure that one worker at a time logs in again
+    local account = api.store:load().accounts[job.username] or {}
+    if type(account.cookies) == "string" then api.session:set_cookies(account.cookies) end
+    api.username, api.user_id = job.username, account.user_id
+  end
+  out.used = api.session:cookies()
+  if job.method then
+    local args = job.args or {}
+    local value, err = api[job.method](api, unpack(args, 1, args.n or #args))
+    out.value, out.err = value, err ~= nil and plain(err) or nil
+  end
+end
+
+--- Runs one job (see above) and returns its answer.
+function M.call(job)
+  local options = {}
+  for k, v in pairs(job.options or {}) do options[k] = v end
+  options.store = store_shdict.new(job.shdict, job.username)
+  local api = growatt.new(options)
+  local out = { requests = 0 }
+  local session = counted(api, out)
+  local ok, msg = pcall(run, api, job, out)
+  if not ok then out.raised = tostring(msg) end
+  session:close()
+  return out
+end
+
+return M
