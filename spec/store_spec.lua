@@ -26,7 +26,7 @@ local function write(path, s)
 end
 
 -- The interpreter running this spec, to start writers of the same kind.
-local LUA = (arg and arg[-1] and arg[-1]:find("luajit")) and "luajit" or "lua5.4"
+local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
 local CPATH = LUA == "luajit" and "build/jit/?.so" or "build/5.4/?.so"
 
 describe("store", function()

@@ -148,7 +148,7 @@ end
 
 local function count_request(requests, window, now)
   local size = window / BUCKETS
-  local key = string.format("%d", math.floor(now / size) * size)
+  local key = string.format("%.17g", math.floor(now / size) * size)
   requests[key] = (requests[key] or 0) + 1
 end
 

@@ -71,6 +71,12 @@ function Memory:save(state)
   return true
 end
 
+-- In place: no copies on the path of every call.
+function Memory:update(fn)
+  self.state = fn(self.state) or self.state
+  return self.state
+end
+
 ---------------------------------------------------------------------------
 -- File: one JSON document, mode 0600, replaced atomically (written to a temporary file in
 -- the same directory, flushed to disk, then renamed over the old one), so that a process

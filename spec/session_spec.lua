@@ -1,0 +1,525 @@
+-- Session safety against the sandbox: typed errors for every answer Growatt is known to
+-- give, re-login on expiry, the login guard and locks (also across processes sharing a
+-- state file), the request budget, read retries, the on_request hook and stats. Each spec
+-- counts the logins the sandbox saw.
+local growatt = require("growatt")
+local core = require("growatt.core")
+local S = require("spec.support.sandbox")
+local A = require("growatt.endpoints").A
+
+local PASSWORD = "demo-password"
+local PLANTS = "PlantListAPI.do"
+local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+local CPATH = LUA == "luajit" and "build/jit/?.so" or "build/5.4/?.so"
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("*a")
+  p:close()
+  return (out:gsub("%s+$", ""))
+end
+
+-- A class with one write endpoint, so that specs can tell what happens to writes.
+local Writer = setmetatable({}, { __index = growatt.Api })
+Writer.__index = Writer
+growatt.install(Writer, {
+  touch = {
+    method = "POST", path = PLANTS, args = { { "user_id", "id" } },
+    form = { { "userId", A "user_id" } }, result = "back", write = true,
+  },
+})
+
+local function logins() return S.stats().logins end
+
+local function sent(path, method)
+  local n = 0
+  for _, r in ipairs(S.requests()) do
+    if r.path == path and (not method or r.method == method) then n = n + 1 end
+  end
+  return n
+end
+
+describe("session safety", function()
+  local url, dir
+  setup(function() url = S.start() end)
+  teardown(function() S.stop() end)
+  before_each(function()
+    S.reset()
+    dir = sh("mktemp -d")
+  end)
+  after_each(function() os.execute("rm -rf '" .. dir .. "'") end)
+
+  -- Specs use short intervals and tiny backoffs; each spec that tests a default says so.
+  local function api(opts)
+    opts = opts or {}
+    opts.server_url = url
+    if opts.login_interval == nil then opts.login_interval = 0 end
+    if opts.retries == nil then opts.retries = { attempts = 3, base = 0.01, max = 0.02, deadline = 5 } end
+    return growatt.new(opts)
+  end
+
+  local function logged_in(opts)
+    local a = api(opts)
+    assert(a:login("demo", PASSWORD))
+    return a
+  end
+
+  -- The hook's payloads, in order.
+  local function recorder()
+    local seen = {}
+    return seen, function(info) seen[#seen + 1] = info end
+  end
+
+  describe("error kinds", function()
+    it("auth for a wrong password (502) and an unknown user (501), one login each", function()
+      local _, err = api():login("demo", "wrong")
+      assert.equal("auth", err.kind)
+      assert.equal("502", err.code)
+      local _, err2 = api():login("nobody", "x")
+      assert.equal("auth", err2.kind)
+      assert.equal("501", err2.code)
+      assert.equal(2, logins())
+    end)
+
+    it("locked for 507, with locked_until from lockDuration (hours)", function()
+      S.faults({ { lock_after_failures = 1, lock_seconds = 7200 } })
+      local a = api()
+      assert.equal("auth", select(2, a:login("demo", "wrong")).kind)
+      local before = os.time()
+      local back, err = a:login("demo", PASSWORD)
+      assert.is_nil(back)
+      assert.equal("locked", err.kind)
+      assert.equal("507", err.code)
+      assert.equal(2, err.response.lockDuration)
+      assert.is_true(err.locked_until >= before + 7200 and err.locked_until <= os.time() + 7200)
+      assert.equal(2, logins())
+    end)
+
+    for _, variant in ipairs({ "redirect", "page", "json" }) do
+      it("session_expired for a dead session answered by the " .. variant .. " variant", function()
+        local seen, hook = recorder()
+        local a = logged_in({ on_request = hook })
+        S.faults({ { path = PLANTS, expire = true, times = 1, expired_as = variant } })
+        assert(a:plant_list(1234567))
+        assert.equal("session_expired", seen[2].kind)
+        assert.equal(variant == "redirect" and 302 or 200, seen[2].status)
+        assert.equal(1, a:stats().errors.session_expired.count)
+        assert.equal(2, logins())
+      end)
+    end
+
+    it("session_expired without a login, and no login is attempted", function()
+      local _, err = api():plant_list(1234567)
+      assert.equal("session_expired", err.kind)
+      assert.equal(0, logins())
+    end)
+
+    it("blocked for the CDN's 403 UA ACL page; another user agent gets through", function()
+      S.faults({ { block_agents = { "lua-growatt", "python-requests" } } })
+      local _, err = api():login("demo", PASSWORD)
+      assert.equal("blocked", err.kind)
+      assert.equal(403, err.status)
+      assert.matches("agent_identifier", err.message, 1, true)
+      assert.equal(0, logins())
+      assert(api({ agent_identifier = "my-script" }):login("demo", PASSWORD))
+      assert.equal(1, logins())
+    end)
+
+    it("blocked for the firewall's 405 page", function()
+      S.faults({ { path = PLANTS, waf = true } })
+      local _, err = logged_in():plant_list(1234567)
+      assert.equal("blocked", err.kind)
+      assert.equal(405, err.status)
+    end)
+
+    it("protocol for an HTML page that is not the login page, and for a malformed body", function()
+      local a = logged_in()
+      S.faults({ { path = PLANTS, html = true } })
+      local _, err = a:plant_list(1234567)
+      assert.equal("protocol", err.kind)
+      assert.equal("HTML where JSON was expected", err.message)
+      S.faults({ { path = PLANTS, body = '{"back": {"data": [' } })
+      local _, err2 = a:plant_list(1234567)
+      assert.equal("protocol", err2.kind)
+      assert.equal(1, logins())
+    end)
+
+    it("protocol for a truncated body, after the read retries", function()
+      local a = logged_in()
+      S.faults({ { path = PLANTS, truncate = 20 } })
+      local _, err = a:plant_list(1234567)
+      assert.equal("protocol", err.kind)
+      assert.equal(3, sent(PLANTS))
+    end)
+
+    it("api for success:false", function()
+      local _, err = logged_in():plant_list(7654321)
+      assert.equal("api", err.kind)
+      assert.equal("no permission", err.code)
+    end)
+
+    it("http for a 5xx, after the read retries; network for a reset connection", function()
+      local a = logged_in()
+      S.faults({ { path = PLANTS, status = 503 } })
+      local _, err = a:plant_list(1234567)
+      assert.equal("http", err.kind)
+      assert.equal(503, err.status)
+      assert.equal(3, sent(PLANTS))
+      -- (libcurl itself resends once on a fresh connection when a reused one is reset, so
+      -- the sandbox may see more requests than there are attempts)
+      local seen, hook = recorder()
+      a.policy.on_request = hook
+      S.faults({ { path = PLANTS, reset = true } })
+      local _, err2 = a:plant_list(1234567)
+      assert.equal("network", err2.kind)
+      assert.equal(3, #seen)
+      assert.equal("network", seen[3].kind)
+    end)
+
+    it("timeout for a stalled answer", function()
+      local a = logged_in({ timeout = 0.2, retries = { attempts = 2, base = 0.01, max = 0.01 } })
+      S.faults({ { path = PLANTS, stall = 1 } })
+      local _, err = a:plant_list(1234567)
+      assert.equal("timeout", err.kind)
+      assert.equal(2, sent(PLANTS))
+    end)
+  end)
+
+  describe("re-login", function()
+    it("100 reads across 20 forced expiries: exactly 20 re-logins and 100 results", function()
+      local a = logged_in()
+      S.faults({
+        { path = PLANTS, expire = true, times = 1 },
+        { path = PLANTS, expire_after = 5 },
+      })
+      local results = 0
+      for _ = 1, 100 do
+        local back = a:plant_list(1234567)
+        if back and back.success then results = results + 1 end
+      end
+      assert.equal(100, results)
+      assert.equal(1 + 20, logins())
+      assert.equal(20, S.stats().expired)
+      assert.equal(20, a:stats().relogins)
+      assert.equal(100 + 20, sent(PLANTS))
+    end)
+
+    it("re-logs in once per call: a second expiry is returned", function()
+      local a = logged_in()
+      S.faults({ { path = PLANTS, expire_after = 0 } })
+      local _, err = a:plant_list(1234567)
+      assert.equal("session_expired", err.kind)
+      assert.equal(2, logins())
+      assert.equal(2, sent(PLANTS))
+    end)
+
+    it("sends a write again after an expiry: the server refused it unseen", function()
+      local a = setmetatable(logged_in(), Writer)
+      S.faults({ { path = PLANTS, expire = true, times = 1 } })
+      assert(a:touch(1234567))
+      assert.equal(2, sent(PLANTS, "POST"))
+      assert.equal(2, logins())
+    end)
+
+    it("never sends a write again after a 5xx or a timeout: the server may have applied it", function()
+      local a = setmetatable(logged_in({ timeout = 0.3 }), Writer)
+      S.faults({ { path = PLANTS, status = 502 } })
+      assert.equal("http", select(2, a:touch(1234567)).kind)
+      assert.equal(1, sent(PLANTS, "POST"))
+      S.faults({ { path = PLANTS, stall = 1 } })
+      assert.equal("timeout", select(2, a:touch(1234567)).kind)
+      assert.equal(2, sent(PLANTS, "POST"))
+    end)
+
+    it("sends a write again when no connection could be made", function()
+      local seen, hook = recorder()
+      local a = setmetatable(api({ on_request = hook }), Writer)
+      a.server_url = "http://127.0.0.1:1/"
+      local _, err = a:touch(1234567)
+      assert.equal("network", err.kind)
+      assert.equal(3, #seen)
+      assert.equal(3, seen[3].attempt)
+    end)
+
+    it("a re-login sooner than login_interval (default 60 s) fails with rate_limited and retry_after", function()
+      local a = growatt.new({ server_url = url }) -- the default login_interval
+      assert(a:login("demo", PASSWORD))
+      S.faults({ { path = PLANTS, expire = true, times = 1 } })
+      local _, err = a:plant_list(1234567)
+      assert.equal("rate_limited", err.kind)
+      assert.is_true(err.retry_after > 58 and err.retry_after <= 60)
+      assert.equal(1, logins())
+    end)
+
+    it("never re-logs in while the account is locked", function()
+      local a = logged_in()
+      S.state({ accounts = { demo = { locked = true, lock_hours = 1 } } })
+      S.faults({ { path = PLANTS, expire = true } })
+      local _, err = a:plant_list(1234567)
+      assert.equal("locked", err.kind)
+      assert.is_true(err.locked_until >= os.time() + 3590)
+      assert.equal(2, logins()) -- the re-login that learnt of the lock
+      local _, err2 = a:plant_list(1234567)
+      assert.equal("locked", err2.kind)
+      assert.is_true(err2.retry_after > 3590)
+      assert.equal(2, logins())
+    end)
+  end)
+
+  describe("login guard and stored sessions", function()
+    it("keeps logins at least login_interval apart, without a request", function()
+      local a = api({ login_interval = 30 })
+      assert.equal("auth", select(2, a:login("demo", "wrong")).kind)
+      local _, err = a:login("demo", PASSWORD)
+      assert.equal("rate_limited", err.kind)
+      assert.is_true(err.retry_after > 28 and err.retry_after <= 30)
+      assert.equal(1, logins())
+    end)
+
+    it("answers a second login from the live stored session, without secrets", function()
+      local a = logged_in()
+      local again = assert(a:login("demo", PASSWORD))
+      assert.equal(1, logins())
+      assert.equal(1234567, again.userId)
+      assert.equal(1234567, again.user.id)
+      assert.is_nil(again.user.password)
+      assert.is_nil(again.user.token)
+      assert.equal(1, a:stats().reused)
+    end)
+
+    it("a locked account: no login until the lock ends, also from a second process", function()
+      local state_file = dir .. "/state.json"
+      S.faults({ { lock_after_failures = 1, lock_seconds = 2 } })
+      local a = api({ state_file = state_file })
+      assert.equal("auth", select(2, a:login("demo", "wrong")).kind)
+      local _, locked = a:login("demo", PASSWORD)
+      assert.equal("locked", locked.kind)
+      assert.equal(2, logins())
+      local _, again = a:login("demo", PASSWORD)
+      assert.equal("locked", again.kind)
+      assert.is_true(again.retry_after > 0 and again.retry_after <= 4)
+      -- another process with the same state file
+      local code = table.concat({
+        "package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path",
+        "package.cpath = '" .. CPATH .. ";' .. package.cpath",
+        "local a = require('growatt').new{ server_url = '" .. url .. "', state_file = '" .. state_file ..
+          "', login_interval = 0 }",
+        "local ok, err = a:login('demo', '" .. PASSWORD .. "')",
+        "io.write(ok and 'logged in' or err.kind)",
+      }, "\n")
+      local f = assert(io.open(dir .. "/second.lua", "w"))
+      f:write(code)
+      f:close()
+      assert.equal("locked", sh(LUA .. " '" .. dir .. "/second.lua'"))
+      assert.equal(2, logins())
+      core.sleep(again.retry_after + 0.05)
+      assert.equal("logged in", sh(LUA .. " '" .. dir .. "/second.lua'"))
+      assert.equal(3, logins())
+    end)
+
+    it("remembers the seeded locked account's 507 and does not ask again", function()
+      local a = api()
+      assert.equal("locked", select(2, a:login("locked", "whatever")).kind)
+      local _, err = a:login("locked", "whatever")
+      assert.equal("locked", err.kind)
+      assert.equal(1, logins())
+    end)
+  end)
+
+  describe("state file", function()
+    it("lets the next run reuse the session; an expiry then costs one re-login", function()
+      local state_file = dir .. "/state.json"
+      local first = api({ state_file = state_file })
+      assert(first:login("demo", PASSWORD))
+      assert(first:plant_list(1234567))
+      assert.equal("600", sh("stat -c %a '" .. state_file .. "'"))
+      local second = api({ state_file = state_file }) -- as the next cron run would
+      local back = assert(second:login("demo", PASSWORD))
+      assert.equal(1234567, back.userId)
+      assert(second:plant_list(1234567))
+      assert.equal(1, logins())
+      S.faults({ { path = PLANTS, expire = true, times = 1 } })
+      assert(second:plant_list(1234567))
+      assert.equal(2, logins())
+      local third = api({ state_file = state_file })
+      assert(third:login("demo", PASSWORD))
+      assert(third:plant_list(1234567))
+      assert.equal(2, logins())
+    end)
+
+    it("keeps several accounts in one file", function()
+      local state_file = dir .. "/state.json"
+      assert(api({ state_file = state_file }):login("demo", PASSWORD))
+      assert(api({ state_file = state_file }):login("other", "other-password"))
+      local state = require("growatt.store").file(state_file):load()
+      assert.equal(1234567, state.accounts.demo.user_id)
+      assert.equal(7654321, state.accounts.other.user_id)
+      local other = api({ state_file = state_file })
+      assert(other:login("other", "other-password"))
+      assert(other:plant_list(7654321))
+      assert.equal(2, logins())
+    end)
+  end)
+
+  describe("budget", function()
+    it("refuses beyond per_day with rate_limited and retry_after, without a request", function()
+      local a = logged_in({ budget = { per_day = 3 } })
+      assert(a:plant_list(1234567))
+      assert(a:plant_list(1234567))
+      local _, err = a:plant_list(1234567)
+      assert.equal("rate_limited", err.kind)
+      assert.is_true(err.retry_after > 0 and err.retry_after <= 25 * 3600)
+      assert.equal(3, #S.requests())
+    end)
+
+    it("counts over a rolling window: calls go through again when it has passed", function()
+      local a = logged_in({ budget = { per_day = 2, window = 0.5 } })
+      assert(a:plant_list(1234567))
+      local _, err = a:plant_list(1234567)
+      assert.equal("rate_limited", err.kind)
+      core.sleep(err.retry_after + 0.01)
+      assert(a:plant_list(1234567))
+    end)
+
+    it("is shared by the processes of one state file", function()
+      local state_file = dir .. "/state.json"
+      local budget = { per_day = 3 }
+      local a = api({ state_file = state_file, budget = budget })
+      assert(a:login("demo", PASSWORD))
+      assert(a:plant_list(1234567))
+      local b = api({ state_file = state_file, budget = budget })
+      assert(b:login("demo", PASSWORD)) -- from the store: not counted
+      assert(b:plant_list(1234567))
+      assert.equal("rate_limited", select(2, b:plant_list(1234567)).kind)
+      assert.equal("rate_limited", select(2, a:plant_list(1234567)).kind)
+      assert.equal(3, #S.requests())
+    end)
+  end)
+
+  describe("read retries", function()
+    it("a 5xx burst: sent again until it passes, each attempt reported to the hook", function()
+      local seen, hook = recorder()
+      local a = logged_in({ on_request = hook })
+      S.faults({ { path = PLANTS, status = 503, times = 2 } })
+      assert(a:plant_list(1234567))
+      assert.equal(3, sent(PLANTS))
+      assert.equal(2, a:stats().retries)
+      local attempts, statuses = {}, {}
+      for i = 2, #seen do
+        attempts[#attempts + 1] = seen[i].attempt
+        statuses[#statuses + 1] = seen[i].status
+      end
+      assert.same({ 1, 2, 3 }, attempts)
+      assert.same({ 503, 503, 200 }, statuses)
+    end)
+
+    it("backs off exponentially with jitter", function()
+      local a = logged_in({ retries = { attempts = 3, base = 0.2, max = 1 } })
+      S.faults({ { path = PLANTS, status = 500 } })
+      a:plant_list(1234567)
+      local times = {}
+      for _, r in ipairs(S.requests()) do
+        if r.path == PLANTS then times[#times + 1] = r.time end
+      end
+      assert.equal(3, #times)
+      local first, second = times[2] - times[1], times[3] - times[2]
+      assert.is_true(first >= 0.1 and first < 0.35, "first delay " .. first)
+      assert.is_true(second >= 0.2 and second < 0.55, "second delay " .. second)
+    end)
+
+    it("stops at the deadline", function()
+      local a = logged_in({ retries = { attempts = 100, base = 0.1, max = 0.1, deadline = 0.4 } })
+      S.faults({ { path = PLANTS, status = 500 } })
+      local started = core.now()
+      assert.equal("http", select(2, a:plant_list(1234567)).kind)
+      assert.is_true(core.now() - started < 0.6)
+      assert.is_true(sent(PLANTS) >= 3 and sent(PLANTS) <= 9)
+    end)
+
+    it("retries = false sends once", function()
+      local a = logged_in({ retries = false })
+      S.faults({ { path = PLANTS, status = 503, times = 1 } })
+      assert.equal("http", select(2, a:plant_list(1234567)).kind)
+      assert.equal(1, sent(PLANTS))
+      assert(a:plant_list(1234567))
+    end)
+  end)
+
+  describe("on_request hook and stats", function()
+    it("gets method, path, op, name, status, ms, attempt and kind, and nothing else", function()
+      local seen, hook = recorder()
+      local a = logged_in({ on_request = hook })
+      a:plant_list(7654321)
+      assert.equal(2, #seen)
+      local keys = {}
+      for k in pairs(seen[1]) do keys[#keys + 1] = k end
+      table.sort(keys)
+      assert.same({ "attempt", "method", "ms", "name", "path", "status" }, keys)
+      assert.equal("POST", seen[1].method)
+      assert.equal("newTwoLoginAPI.do", seen[1].path)
+      assert.equal("login", seen[1].name)
+      assert.equal("GET", seen[2].method)
+      assert.equal(PLANTS, seen[2].path)
+      assert.equal("api", seen[2].kind)
+      assert.equal(200, seen[2].status)
+      assert.is_true(seen[2].ms >= 0 and seen[2].ms < 5000)
+    end)
+
+    it("a hook that raises does not break the call and is counted", function()
+      local a = logged_in({ on_request = function() error("boom") end })
+      assert(a:plant_list(1234567))
+      assert.equal(2, a:stats().hook_errors)
+    end)
+
+    it("stats count requests, logins, relogins, retries and the last error of each kind", function()
+      local a = logged_in()
+      S.faults({ { path = PLANTS, expire = true, times = 1 } })
+      assert(a:plant_list(1234567))
+      S.faults({ { path = PLANTS, status = 500, times = 1 } })
+      assert(a:plant_list(1234567))
+      a:plant_list(7654321)
+      local st = a:stats()
+      assert.equal(7, st.requests) -- login, expired, re-login, ok, 500, ok, refused
+      assert.equal(2, st.logins)
+      assert.equal(1, st.relogins)
+      assert.equal(1, st.retries)
+      assert.equal(1, st.errors.session_expired.count)
+      assert.equal(1, st.errors.http.count)
+      assert.equal("HTTP status 500", st.errors.http.last.message)
+      assert.is_true(math.abs(st.errors.api.last.at - os.time()) <= 1)
+      st.requests = 0 -- a copy
+      assert.equal(7, a:stats().requests)
+    end)
+  end)
+
+  describe("options", function()
+    it("raise on wrong types and values", function()
+      local cases = {
+        { { retries = "x" }, "option 'retries' must be a table or boolean, got string" },
+        { { retries = { attempts = 0 } }, "option 'retries': retries.attempts must be a positive number" },
+        { { retries = { attempts = 2.5 } }, "option 'retries': retries.attempts must be a whole number" },
+        { { retries = { tries = 2 } }, "option 'retries': unknown retries field 'tries'" },
+        { { budget = { per_day = 0 } }, "option 'budget': budget.per_day must be a positive number" },
+        { { budget = { per_hour = 5 } }, "option 'budget': unknown budget field 'per_hour'" },
+        { { login_interval = -1 }, "option 'login_interval' must be a number >= 0" },
+        { { state_file = "" }, "option 'state_file' must not be empty" },
+        { { state_file = "x", store = {} }, "options 'store' and 'state_file' exclude each other" },
+        { { store = {} }, "option 'store' must have load and save methods" },
+        { { on_request = true }, "option 'on_request' must be a function, got boolean" },
+      }
+      for _, case in ipairs(cases) do
+        assert.has_error(function() growatt.new(case[1]) end, "growatt.new: " .. case[2])
+      end
+    end)
+
+    it("take any object with load and save as the store", function()
+      local saved
+      local custom = {
+        load = function() return saved and require("growatt.store").copy(saved) or {} end,
+        save = function(_, state) saved = state return true end,
+      }
+      assert(api({ store = custom }):login("demo", PASSWORD))
+      assert.equal(1234567, saved.accounts.demo.user_id)
+    end)
+  end)
+end)
