@@ -322,6 +322,16 @@ describe("ShinePhone reads", function()
     end)
   end)
 
+  describe("a Noah's settings, once written", function()
+    it("are what noah_info and noah_system_status read", function()
+      assert(api:update_noah_settings("NOAH200209", "default_power", { "300" }))
+      assert(api:update_noah_settings("NOAH200209", "work_mode", { "1" }))
+      local noah = assert(api:noah_info("NOAH200209")).obj.noah
+      assert.equal("300", noah.defaultPower)
+      assert.equal("1", assert(api:noah_system_status("NOAH200209")).obj.workMode)
+    end)
+  end)
+
   describe("device_list", function()
     it("returns plant_info's deviceList", function()
       local list = assert(api:device_list("2222209"))
