@@ -4,7 +4,7 @@
 -- the sandbox issued.
 local growatt = require("growatt")
 local S = require("spec.support.sandbox")
-local A = require("growatt.endpoints").A
+local H = require("spec.support.session")
 
 local PLANTS = "PlantListAPI.do"
 
@@ -30,34 +30,17 @@ end
 
 local function text_of(v, skip) return table.concat(dump(v, skip), "\n") end
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local Writer = setmetatable({}, { __index = growatt.Api })
-Writer.__index = Writer
-growatt.install(Writer, {
-  touch = {
-    method = "POST", path = PLANTS, args = { { "user_id", "id" } },
-    form = { { "userId", A "user_id" } }, result = "back", write = true,
-  },
-})
+local function read(path) return H.read(path) or "" end
 
 describe("secrets", function()
   local url, dir
   setup(function()
     url = S.start()
-    local p = assert(io.popen("mktemp -d"))
-    dir = p:read("*l")
-    p:close()
+    dir = H.tempdir()
   end)
   teardown(function()
     S.stop()
-    os.execute("rm -rf '" .. dir .. "'")
+    H.remove(dir)
   end)
 
   it("never appear in errors, hook payloads, stats or the server's log", function()
@@ -78,7 +61,7 @@ describe("secrets", function()
       opts.server_url, opts.on_request = url, hook
       opts.retries = opts.retries or { attempts = 2, base = 0.01, max = 0.01 }
       if opts.login_interval == nil then opts.login_interval = 0 end
-      return setmetatable(growatt.new(opts), Writer)
+      return setmetatable(growatt.new(opts), H.Writer)
     end
     local apis = {}
     local a = api({ state_file = state_file, timeout = 0.3 })

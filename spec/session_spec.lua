@@ -5,29 +5,11 @@
 local growatt = require("growatt")
 local core = require("growatt.core")
 local S = require("spec.support.sandbox")
-local A = require("growatt.endpoints").A
+local H = require("spec.support.session")
 
 local PASSWORD = "demo-password"
 local PLANTS = "PlantListAPI.do"
-local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
-local CPATH = LUA == "luajit" and "build/jit/?.so" or "build/5.4/?.so"
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
-
--- A class with one write endpoint, so that specs can tell what happens to writes.
-local Writer = setmetatable({}, { __index = growatt.Api })
-Writer.__index = Writer
-growatt.install(Writer, {
-  touch = {
-    method = "POST", path = PLANTS, args = { { "user_id", "id" } },
-    form = { { "userId", A "user_id" } }, result = "back", write = true,
-  },
-})
+local sh, Writer = H.sh, H.Writer
 
 local function logins() return S.stats().logins end
 
@@ -45,9 +27,9 @@ describe("session safety", function()
   teardown(function() S.stop() end)
   before_each(function()
     S.reset()
-    dir = sh("mktemp -d")
+    dir = H.tempdir()
   end)
-  after_each(function() os.execute("rm -rf '" .. dir .. "'") end)
+  after_each(function() H.remove(dir) end)
 
   -- Specs use short intervals and tiny backoffs; each spec that tests a default says so.
   local function api(opts)
@@ -299,21 +281,16 @@ describe("session safety", function()
       assert.equal("locked", again.kind)
       assert.is_true(again.retry_after > 0 and again.retry_after <= 4)
       -- another process with the same state file
-      local code = table.concat({
-        "package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path",
-        "package.cpath = '" .. CPATH .. ";' .. package.cpath",
+      H.write(dir .. "/second.lua", H.script({
         "local a = require('growatt').new{ server_url = '" .. url .. "', state_file = '" .. state_file ..
           "', login_interval = 0 }",
         "local ok, err = a:login('demo', '" .. PASSWORD .. "')",
         "io.write(ok and 'logged in' or err.kind)",
-      }, "\n")
-      local f = assert(io.open(dir .. "/second.lua", "w"))
-      f:write(code)
-      f:close()
-      assert.equal("locked", sh(LUA .. " '" .. dir .. "/second.lua'"))
+      }))
+      assert.equal("locked", sh(H.LUA .. " '" .. dir .. "/second.lua'"))
       assert.equal(2, logins())
       core.sleep(again.retry_after + 0.05)
-      assert.equal("logged in", sh(LUA .. " '" .. dir .. "/second.lua'"))
+      assert.equal("logged in", sh(H.LUA .. " '" .. dir .. "/second.lua'"))
       assert.equal(3, logins())
     end)
 

@@ -4,35 +4,13 @@ local store = require("growatt.store")
 local json = require("growatt.json")
 local core = require("growatt.core")
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
-
--- The interpreter running this spec, to start writers of the same kind.
-local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
-local CPATH = LUA == "luajit" and "build/jit/?.so" or "build/5.4/?.so"
+local H = require("spec.support.session")
+local sh, read, write = H.sh, H.read, H.write
 
 describe("store", function()
   local dir
-  before_each(function() dir = sh("mktemp -d") end)
-  after_each(function() os.execute("rm -rf '" .. dir .. "'") end)
+  before_each(function() dir = H.tempdir() end)
+  after_each(function() H.remove(dir) end)
 
   describe("memory", function()
     it("starts empty and loads what was saved, as a fresh copy each time", function()
@@ -125,9 +103,7 @@ describe("store", function()
     it("is still whole after its writer is killed mid-write (SIGKILL)", function()
       local path = dir .. "/state.json"
       -- The writer saves ~1 MB states in a loop, each one saying how long its padding is.
-      local script = table.concat({
-        "package.path = 'lua/?.lua;' .. package.path",
-        "package.cpath = '" .. CPATH .. ";' .. package.cpath",
+      local script = H.script({
         "local s = require('growatt.store').file(" .. string.format("%q", path) .. ")",
         "local i = 0",
         "while true do",
@@ -135,10 +111,10 @@ describe("store", function()
         "  local n = 1000000 + (i % 7) * 1000",
         "  assert(s:save({ i = i, n = n, pad = string.rep('x', n) }))",
         "end",
-      }, "\n")
+      })
       write(dir .. "/writer.lua", script)
       for round = 1, 3 do
-        local pid = sh(LUA .. " '" .. dir .. "/writer.lua' >/dev/null 2>&1 & echo $!")
+        local pid = sh(H.LUA .. " '" .. dir .. "/writer.lua' >/dev/null 2>&1 & echo $!")
         local deadline = core.now() + 10
         while not read(path) and core.now() < deadline do core.sleep(0.01) end
         core.sleep(0.05 + round * 0.037) -- somewhere inside a later write

@@ -26,7 +26,8 @@ end
 --- An id the reference sends only when it is truthy: nil, false and "" leave it out.
 function client.kinds.optional_id(v, name, fname)
   if v == nil or v == false or v == "" then return nil end
-  return errors.check(v, { "string", "number" }, name, fname, 4)
+  errors.check(v, { "string", "number" }, name, fname, 4) -- a statement: a tail call would shift the level
+  return v
 end
 
 --- growatt.Timespan.hour/day/month, i.e. 0, 1 or 2.

@@ -1,0 +1,55 @@
+-- Helpers of the session-safety specs (session, store, secrets): shell commands, files,
+-- the interpreter running the spec (for child processes) and a class with a write.
+local growatt = require("growatt")
+local A = require("growatt.endpoints").A
+
+local H = {}
+
+-- The interpreter running this spec, and where its build of the C core is.
+H.LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+H.CPATH = H.LUA == "luajit" and "build/jit/?.so" or "build/5.4/?.so"
+
+-- Runs a shell command; returns its output without the trailing white space.
+function H.sh(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("*a")
+  p:close()
+  return (out:gsub("%s+$", ""))
+end
+
+-- A file's bytes, or nil when it cannot be read.
+function H.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+function H.write(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+end
+
+function H.tempdir() return H.sh("mktemp -d") end
+function H.remove(dir) os.execute("rm -rf '" .. dir .. "'") end
+
+-- A Lua script for a child process that finds this checkout's modules and core.
+function H.script(lines)
+  return "package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path\n" ..
+    "package.cpath = '" .. H.CPATH .. ";' .. package.cpath\n" .. table.concat(lines, "\n")
+end
+
+-- An Api class with one write endpoint, so that specs can tell what happens to writes:
+-- touch(user_id) POSTs PlantListAPI.do with the user id in the form.
+H.Writer = setmetatable({}, { __index = growatt.Api })
+H.Writer.__index = H.Writer
+growatt.install(H.Writer, {
+  touch = {
+    method = "POST", path = "PlantListAPI.do", args = { { "user_id", "id" } },
+    form = { { "userId", A "user_id" } }, result = "back", write = true,
+  },
+})
+
+return H
