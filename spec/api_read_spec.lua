@@ -471,6 +471,19 @@ describe("ShinePhone reads", function()
       assert.equal(before, #S.requests())
     end)
 
+    it("the error points at the caller's line", function()
+      for _, f in ipairs({
+        function() api:mix_info("SPH6K00207", {}) end,
+        function() api:plant_detail("2222207", 9) end,
+        function() api:plant_detail("2222207", 0, "today") end,
+        function() api:plant_detail("2222207", 0, false) end,
+      }) do
+        local ok, err = pcall(f)
+        assert.is_false(ok)
+        assert.matches("^spec/api_read_spec%.lua:%d+: bad argument", err)
+      end
+    end)
+
     it("numbers are sent as integers", function()
       assert(api:plant_info(2222207))
       assert.same({ "plantId", "2222207" }, S.last().query[2])
