@@ -89,6 +89,7 @@ end
 local function params_problem(t, named_only)
   if type(t) ~= "table" then return "table", type(t) end
   local n, count = #t, 0
+  if n > 0 and named_only then return "a table with names", "a list" end
   for k, v in pairs(t) do
     count = count + 1
     if type(v) ~= "string" and type(v) ~= "number" then
@@ -98,7 +99,6 @@ local function params_problem(t, named_only)
       return "a table with names", type(k) .. " key " .. tostring(k)
     end
   end
-  if n > 0 and named_only then return "a table with names", "a list" end
   if n > 0 and count ~= n then return "a list or a table with names", "a table with both" end
 end
 
@@ -324,14 +324,17 @@ function settings.check(list, family)
   end
   local count = #rules == 1 and ("%s takes 1 parameter (%s1)"):format(stype, family.prefix)
     or ("%s takes %d parameters (%s1..%s%d)"):format(stype, #rules, family.prefix, family.prefix, #rules)
-  for i, rule in ipairs(rules) do
-    local name, v = family.prefix .. i, by_name[family.prefix .. i]
-    if v == nil then return invalid(name, "%s (%s) is missing: %s", name, rule.what, count) end
-    if not rule.ok(v) then return invalid(name, "%s (%s) %s, got %s", name, rule.what, rule.text, shown(v)) end
+  for i, rule in ipairs(rules) do -- the count first: a wrong count is the wrong list
+    local name = family.prefix .. i
+    if by_name[name] == nil then return invalid(name, "%s (%s) is missing: %s", name, rule.what, count) end
   end
   for _, p in ipairs(list) do
     local i = p[1]:match("^" .. family.prefix .. "(%d+)$")
     if i and not rules[tonumber(i)] then return invalid(p[1], "%s is one too many: %s", p[1], count) end
+  end
+  for i, rule in ipairs(rules) do
+    local name, v = family.prefix .. i, by_name[family.prefix .. i]
+    if not rule.ok(v) then return invalid(name, "%s (%s) %s, got %s", name, rule.what, rule.text, shown(v)) end
   end
   return nil
 end
