@@ -180,12 +180,6 @@ function M.devices_of(state, plant)
   return list
 end
 
--- A plant's name as its owner last set it (plant settings, when written) or as seeded.
-function M.plant_name(state, plant)
-  local settings = state.settings and state.settings.plants and state.settings.plants[plant.id]
-  return settings and settings.plantName or plant.name
-end
-
 -- The battery a device charges: its own, or (TLX) the one of the plant's "bat" device.
 function M.battery_of(state, device)
   if device.battery then return device.battery end

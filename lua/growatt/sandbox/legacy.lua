@@ -45,7 +45,7 @@ end
 local function login_back(state, account, hash)
   local plants, device_count = data.array(), 0
   for i, plant in ipairs(data.plants_of(state, account)) do
-    plants[i] = { plantId = plant.id, plantName = data.plant_name(state, plant) }
+    plants[i] = { plantId = plant.id, plantName = plant.name }
     device_count = device_count + #plant.devices
   end
   return {
@@ -107,9 +107,9 @@ local function storage_devices(state, plant)
   return list
 end
 
-local function plant_row(state, plant, has_storage)
+local function plant_row(plant, has_storage)
   return {
-    plantId = plant.id, plantName = data.plant_name(state, plant),
+    plantId = plant.id, plantName = plant.name,
     currentPower = power_text(plant.current_power),
     todayEnergy = energy_text(plant.today_energy),
     totalEnergy = energy_text(plant.total_energy),
@@ -133,7 +133,7 @@ local function plant_list(_, ctx)
   local currency = ""
   for i, plant in ipairs(data.plants_of(ctx.state, account)) do
     local storage = storage_devices(ctx.state, plant)
-    rows[i] = plant_row(ctx.state, plant, #storage > 0)
+    rows[i] = plant_row(plant, #storage > 0)
     power, today, total = power + plant.current_power, today + plant.today_energy, total + plant.total_energy
     money, currency = money + plant.total_energy * plant.price, plant.currency
     for _, device in ipairs(storage) do batteries[#batteries + 1] = device.battery end
@@ -323,7 +323,7 @@ local function plant_detail(ctx, plant, _, p)
   end
   for key, v in pairs(data_) do data_[key] = num(v, 2) end
   return {
-    plantData = { plantId = plant.id, plantName = data.plant_name(state, plant), currentEnergy = energy_text(sum),
+    plantData = { plantId = plant.id, plantName = plant.name, currentEnergy = energy_text(sum),
                   plantMoneyText = money_text(sum * plant.price, plant.currency) },
     data = data_,
   }
@@ -339,7 +339,7 @@ end
 -- A plant as getAllPlantListTwo lists it (and plant_energy_data's plantBean).
 local function plant_bean(ctx, plant)
   return {
-    id = tonumber(plant.id), plantName = data.plant_name(ctx.state, plant), userAccount = ctx.account.name,
+    id = tonumber(plant.id), plantName = plant.name, userAccount = ctx.account.name,
     nominalPower = plant.nominal_power, country = plant.country, city = plant.city,
     timezone = plant.timezone, plantAddress = plant.city .. ", " .. plant.country,
     currentPac = plant.current_power, eToday = plant.today_energy, eTotal = plant.total_energy,
@@ -496,11 +496,10 @@ local function tlx_detail(ctx, _, device)
   return { data = d }
 end
 
-local function tlx_params(ctx, plant, device)
+local function tlx_params(_, plant, device)
   return {
     newBean = {
-      serialNum = device.sn, alias = device.alias, plantId = tonumber(plant.id),
-      plantname = data.plant_name(ctx.state, plant),
+      serialNum = device.sn, alias = device.alias, plantId = tonumber(plant.id), plantname = plant.name,
       dataLogSn = device.datalog, modelText = device.model, deviceModel = device.model,
       fwVersion = device.firmware, innerVersion = device.firmware .. "01", nominalPower = device.nominal_power,
       status = 1, statusText = "tlx.status.operating", lost = false, location = plant.city,
@@ -644,7 +643,7 @@ end
 local function is_noah_system(ctx, plant)
   local noah = noah_of(ctx.state, plant)
   return { isPlantNoahSystem = noah ~= nil and #plant.devices == 1, isPlantHaveNoah = noah ~= nil,
-           plantId = plant.id, plantName = data.plant_name(ctx.state, plant), deviceSn = noah and noah.sn or "" }
+           plantId = plant.id, plantName = plant.name, deviceSn = noah and noah.sn or "" }
 end
 
 local function watt(w) return num(w, 0) .. "Watt" end
@@ -673,13 +672,12 @@ local function noah_info(ctx, plant, device)
   for i, s in ipairs(n.time_segments) do segments["time_segment" .. i] = s end
   local plants = data.array()
   for i, p in ipairs(data.plants_of(ctx.state, ctx.account)) do
-    plants[i] = { plantId = p.id, plantName = data.plant_name(ctx.state, p), plantImgName = "" }
+    plants[i] = { plantId = p.id, plantName = p.name, plantImgName = "" }
   end
   return {
     noah = {
       time_segment = segments, batSns = n.battery_sns, associatedInvSn = associated_inverter(ctx.state, plant),
-      plantId = plant.id, plantName = data.plant_name(ctx.state, plant),
-      chargingSocHighLimit = tostring(n.charging_soc_high),
+      plantId = plant.id, plantName = plant.name, chargingSocHighLimit = tostring(n.charging_soc_high),
       chargingSocLowLimit = tostring(n.charging_soc_low), defaultPower = tostring(n.default_power),
       version = device.firmware, deviceSn = device.sn, formulaMoney = num(plant.price, 2), alias = device.alias,
       model = device.model, tempType = "0", moneyUnitText = plant.currency == "EUR" and "euro" or plant.currency,
