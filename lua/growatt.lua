@@ -214,6 +214,15 @@ function Api:_login_request(username, hash)
   })
 end
 
+--- Takes up the session of `username` kept in the store (state_file, store) by an earlier
+-- login, without credentials: no login is ever sent, so an expiry comes back as
+-- session_expired. Returns the stored login reply (without user.password and user.token),
+-- or nil and a session_expired error when there is no live stored session.
+function Api:resume(username)
+  errors.check(username, "string", "username", "resume")
+  return policy.resume(self, username)
+end
+
 --- What the session policy counted: requests, logins, relogins, reused (logins answered
 -- from the store), retries, hook_errors, and errors[kind] = { count, last = { message, at } }.
 function Api:stats()

@@ -324,6 +324,38 @@ describe("session safety", function()
       assert.equal(2, logins())
     end)
 
+    it("after an expiry takes up the session another process stored meanwhile, without a login", function()
+      local state_file = dir .. "/state.json"
+      local a, b = api({ state_file = state_file }), api({ state_file = state_file })
+      assert(a:login("demo", PASSWORD))
+      assert(b:login("demo", PASSWORD)) -- the same session, from the store
+      S.faults({ { path = PLANTS, expire = true, times = 1 } })
+      assert(a:plant_list(1234567)) -- expired: a logs in again and stores the new session
+      assert.equal(2, logins())
+      assert(b:plant_list(1234567)) -- expired too: b takes up a's new session
+      assert.equal(2, logins())
+      assert.equal(0, b:stats().relogins)
+      assert.equal(2, b:stats().reused)
+    end)
+
+    it("resume takes up the stored session without credentials: an expiry is returned", function()
+      local state_file = dir .. "/state.json"
+      assert(api({ state_file = state_file }):login("demo", PASSWORD))
+      local a = api({ state_file = state_file })
+      local back = assert(a:resume("demo"))
+      assert.equal(1234567, back.userId)
+      assert.is_nil(back.user.password)
+      assert(a:plant_list(1234567))
+      S.faults({ { path = PLANTS, expire = true, times = 1 } })
+      assert.equal("session_expired", select(2, a:plant_list(1234567)).kind)
+      assert.equal(1, logins())
+      -- the dead session is forgotten: nothing to resume now, nor in a fresh store
+      assert.equal("session_expired", select(2, api({ state_file = state_file }):resume("demo")).kind)
+      assert.equal("session_expired", select(2, api():resume("demo")).kind)
+      assert.has_error(function() a:resume(42) end,
+        "bad argument 'username' to 'resume' (string expected, got number)")
+    end)
+
     it("keeps several accounts in one file", function()
       local state_file = dir .. "/state.json"
       assert(api({ state_file = state_file }):login("demo", PASSWORD))

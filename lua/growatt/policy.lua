@@ -5,10 +5,10 @@
 --     every process sharing the store respects), and at most one login per
 --     `login_interval` seconds; a login that comes too soon fails with rate_limited and
 --     retry_after, without a request;
---   * re-login: a call that finds its session expired logs in again once with the
---     credentials of the last login (kept here, in memory, as the hash only) and is sent
---     again once; reads always, writes too, since an expired session means the server
---     refused the write unseen;
+--   * re-login: a call that finds its session expired takes up the newer session another
+--     process stored meanwhile, or else logs in again once with the credentials of the last
+--     login (kept here, in memory, as the hash only), and is sent again once; reads always,
+--     writes too, since an expired session means the server refused the write unseen;
 --   * request budget: requests are counted per account over a rolling window in the store;
 --     beyond `budget.per_day` a call fails with rate_limited and retry_after;
 --   * retries: reads that time out, lose their connection or get a 5xx are sent again,
@@ -37,6 +37,9 @@ policy.sleep = core.sleep
 -- Credentials for re-login, by Api, in memory only: never in the Api table (which users
 -- may print), the store, an error, a hook or a log.
 local credentials = setmetatable({}, { __mode = "k" })
+-- The stored cookies (as the store holds them) of the session each Api uses, to tell its
+-- own dead session from a newer one that another process stored.
+local in_use = setmetatable({}, { __mode = "k" })
 
 ---------------------------------------------------------------------------
 -- Options
@@ -254,6 +257,7 @@ local function attempt_round(api, reqs, which, attempts, transmit, values, errs)
     call_hook(api, req, res, errs[i], ms, attempts[i])
     if res and res.headers["set-cookie"] and not req.login and api.username then
       local cookies = api.session:cookies() -- the server renewed a cookie: keep the store current
+      in_use[api] = cookies
       update_account(api, api.username, function(acc) acc.cookies = cookies end)
     end
   end
@@ -292,8 +296,8 @@ end
 local function after_login(api, name, hash, back, err)
   if back then
     credentials[api] = { name = name, hash = hash }
-    api.username, api.user_id = name, back.userId
     local cookies = api.session:cookies()
+    api.username, api.user_id, in_use[api] = name, back.userId, cookies
     update_account(api, name, function(acc)
       acc.cookies, acc.user_id, acc.login = cookies, back.userId, storable(back)
       acc.locked_until = nil
@@ -315,28 +319,61 @@ local function fresh_login(api, name, hash)
   return back, err
 end
 
+-- Takes up the stored session of the user, when the store holds a live one: returns the
+-- stored login reply, or nil.
+local function take_up(api, name)
+  local acc = ((api.store:load().accounts) or {})[name]
+  if not (acc and type(acc.cookies) == "string" and acc.cookies ~= "" and type(acc.login) == "table") then
+    return nil
+  end
+  api.session:set_cookies(acc.cookies)
+  api.username, api.user_id, in_use[api] = name, acc.user_id, acc.cookies
+  api._stats.reused = api._stats.reused + 1
+  return acc.login
+end
+
 --- api:login: answers from a live stored session of the same user when there is one (no
 -- request: a cron script run every 5 minutes reuses one session), else logs in.
 function policy.login(api, name, hash)
-  local acc = ((api.store:load().accounts) or {})[name]
-  if acc and type(acc.cookies) == "string" and acc.cookies ~= "" and type(acc.login) == "table" then
-    api.session:set_cookies(acc.cookies)
+  credentials[api] = nil
+  local back = take_up(api, name)
+  if back then
     credentials[api] = { name = name, hash = hash }
-    api.username, api.user_id = name, acc.user_id
-    api._stats.reused = api._stats.reused + 1
-    return acc.login
+    return back
   end
   api._stats.logins = api._stats.logins + 1
   return fresh_login(api, name, hash)
 end
 
--- After an expiry: forget the dead session, then log in again with the kept credentials.
-local function relogin(api)
+--- api:resume: takes up the stored session of a user without credentials (so without
+-- re-login: an expiry comes back as session_expired). Returns the stored login reply, or
+-- nil and a session_expired error when the store holds no live session of the user.
+function policy.resume(api, name)
+  credentials[api] = nil
+  local back = take_up(api, name)
+  if back then return back end
+  return nil, errors.new("session_expired", "no stored session of this user: log in first")
+end
+
+-- After an expiry: the session this Api used is dead. When another process sharing the
+-- store has stored a newer one meanwhile, take that up; else forget the dead one and, with
+-- credentials, log in again. Returns true when the calls may be sent again, nil and an
+-- error when the re-login failed, or nothing when there is no way back.
+local function recover(api)
+  local name, dead = api.username, in_use[api]
+  if not name then return end
+  local acc = (api.store:load().accounts or {})[name]
+  if acc and acc.cookies ~= dead and take_up(api, name) then return true end
+  update_account(api, name, function(a)
+    if a.cookies == dead then a.cookies, a.login = nil, nil end
+  end)
   local c = credentials[api]
-  update_account(api, c.name, function(acc) acc.cookies, acc.login = nil, nil end)
+  if not c then return end
   api._stats.logins = api._stats.logins + 1
   api._stats.relogins = api._stats.relogins + 1
-  return fresh_login(api, c.name, c.hash)
+  local back, err = fresh_login(api, c.name, c.hash)
+  if back then return true end
+  return nil, err
 end
 
 ---------------------------------------------------------------------------
@@ -359,7 +396,7 @@ function policy.send_many(api, reqs, transmit)
       local req, err = reqs[i], errs[i]
       if err then
         note_error(api, err)
-        if err.kind == "session_expired" and not req.login and not relogged and credentials[api] then
+        if err.kind == "session_expired" and not req.login and not relogged then
           expired[#expired + 1] = i
         elseif p.retries and tries[i] < p.retries.attempts and retryable(req, err) then
           local wait = backoff(p.retries, tries[i])
@@ -374,9 +411,9 @@ function policy.send_many(api, reqs, transmit)
     end
     if #expired > 0 then
       relogged = true
-      local ok, lerr = relogin(api)
+      local ok, lerr = recover(api)
       for _, i in ipairs(expired) do
-        if ok then again[#again + 1] = i else errs[i] = lerr end
+        if ok then again[#again + 1] = i else errs[i] = lerr or errs[i] end
       end
     end
     if delay > 0 then policy.sleep(delay) end
