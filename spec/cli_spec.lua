@@ -53,7 +53,9 @@ local function command_line(words, env)
   }
   for k, v in pairs(env or {}) do vars[k] = v or nil end
   local assigns = {}
-  for k, v in pairs(vars) do assigns[#assigns + 1] = k .. "=" .. q(v) end
+  for k, v in pairs(vars) do -- { raw = "..." }: shell words, expanded where the command runs
+    assigns[#assigns + 1] = k .. "=" .. (type(v) == "table" and v.raw or q(v))
+  end
   local quoted = {}
   for i, w in ipairs(words) do quoted[i] = q(w) end
   return ("env -i %s %s bin/growatt %s"):format(table.concat(assigns, " "), LUA, table.concat(quoted, " "))
@@ -120,6 +122,12 @@ local function sent()
     list[#list + 1] = r.method .. " " .. r.path .. (r.op and (" " .. r.op) or "")
   end
   return list
+end
+
+-- The width of a line in terminal columns (UTF-8 characters).
+local function columns(line)
+  local _, continuation = line:gsub("[\128-\191]", "")
+  return #line - continuation
 end
 
 local function lines_of(s)
@@ -270,6 +278,21 @@ describe("growatt (command line)", function()
       assert.truthy(text:find("$ echo typed-and-seen", 1, true), text)
     end)
 
+    it("fits the chart to an 80-column screen", function()
+      login()
+      in_terminal({ "chart", "2222207" }, { TERM = { raw = '"$TERM"' } })
+      local text = term:wait("EXIT=%d+")
+      assert.truthy(text:find("EXIT=0", 1, true), text)
+      local axis
+      for line in text:gmatch("[^\n]+") do
+        assert.is_true(columns(line) <= 80, line)
+        if line:find("└", 1, true) then axis = line end
+      end
+      assert.equal(80, columns(axis)) -- the whole width, measured by the terminal itself
+      assert.truthy(text:find("kW ┤", 1, true), text)
+      assert.truthy(text:find("00%s+03%s+06"), text)
+    end)
+
     it("stops with status 130 on Ctrl-C at the password prompt, echo restored, nothing sent", function()
       in_terminal({ "login", "demo" })
       term:wait("Password: ")
@@ -281,6 +304,178 @@ describe("growatt (command line)", function()
       term:type("echo typed-and-seen", "Enter")
       text = term:wait("\ntyped%-and%-seen")
       assert.truthy(text:find("$ echo typed-and-seen", 1, true), text)
+    end)
+  end)
+
+  describe("devices", function()
+    it("lists a plant's devices, as a table and as JSON", function()
+      login()
+      local r = growatt_cli({ "devices", "2222207" })
+      assert.equal(0, r.code, r.err)
+      local lines = lines_of(r.out)
+      assert.matches("^SERIAL%s+TYPE%s+ALIAS%s+POWER%s+BATTERY%s+STATE$", lines[1])
+      assert.matches("^SPH6K00207%s+mix%s+Garage SPH%s+2%.40 kW%s+62 %%%s+online$", lines[2])
+      assert.matches("^STO5K00207%s+storage%s+Garage battery%s+0 W%s+58 %%%s+online$", lines[3])
+      local last = S.last()
+      assert.equal("getAllDeviceListTwo", last.op)
+      assert.same({ { "op", "getAllDeviceListTwo" }, { "plantId", "2222207" }, { "pageNum", "1" },
+        { "pageSize", "1" } }, last.query)
+      r = growatt_cli({ "--json", "devices", "2222208" })
+      assert.equal(0, r.code, r.err)
+      local devices = decode(r.out)
+      assert.equal("MIN4K00208", devices[1].sn)
+      assert.equal("tlx", devices[1].type)
+      assert.equal("online", devices[1].state)
+      assert.is_nil(devices[1].entry)
+    end)
+
+    it("exits 10 for a plant that is not the account's", function()
+      login()
+      local r = growatt_cli({ "devices", "3333301" })
+      assert.equal(10, r.code)
+      assert.matches("no plant 3333301", r.err)
+    end)
+  end)
+
+  describe("status", function()
+    it("reads every device of every plant in one walk, with the kept session", function()
+      login()
+      local r = growatt_cli({ "--json", "status" })
+      assert.equal(0, r.code, r.err)
+      local rows = decode(r.out)
+      local by_sn = {}
+      for _, row in ipairs(rows) do by_sn[row.device] = row end
+      assert.equal(6, #rows)
+      assert.same({ plant = "2222207", device = "SPH6K00207", type = "mix", power_w = 2400, today_kwh = 12.6,
+        soc = 62, state = "online" }, by_sn.SPH6K00207)
+      assert.same({ plant = "2222209", device = "INV3K00209", type = "inverter", power_w = 650, today_kwh = 3.1,
+        state = "online" }, by_sn.INV3K00209)
+      assert.equal(45, by_sn.NOAH200209.soc)
+      assert.equal("tlx", by_sn.MIN4K00208.type)
+      assert.equal(1, S.stats().logins)
+      local ops = sent()
+      table.sort(ops)
+      assert.same({
+        "GET PlantListAPI.do", "GET newInverterAPI.do getInverterDetailData",
+        "GET newStorageAPI.do getStorageInfo_sacolar",
+        "GET newTwoPlantAPI.do getAllDeviceList", -- the TLX plant's fallback
+        "GET newTwoPlantAPI.do getAllDeviceListTwo", "GET newTwoPlantAPI.do getAllDeviceListTwo",
+        "GET newTwoPlantAPI.do getAllDeviceListTwo",
+        "POST newMixApi.do getEnergyOverview", "POST newMixApi.do getSystemStatus_KW",
+        "POST newTlxApi.do getBatInfo", "POST newTlxApi.do getEnergyOverview", "POST newTlxApi.do getSystemStatus_KW",
+        "POST newTwoLoginAPI.do", -- the login before, not the status
+        "POST noahDeviceApi/noah/getSystemStatus",
+      }, ops)
+    end)
+
+    it("prints an aligned table; a device whose reading fails keeps its row and sets the exit status", function()
+      login()
+      S.faults({ { path = "newInverterAPI.do", status = 404 } })
+      local r = growatt_cli({ "status" })
+      assert.equal(9, r.code)
+      assert.matches("INV3K00209: http: HTTP status 404", r.err)
+      local lines = lines_of(r.out)
+      assert.equal(7, #lines)
+      assert.matches("^PLANT%s+DEVICE%s+TYPE%s+POWER%s+TODAY%s+BATTERY%s+STATE$", lines[1])
+      assert.matches("^2222207%s+SPH6K00207%s+mix%s+2%.40 kW%s+12%.6 kWh%s+62 %%%s+online$", lines[2])
+      -- the power and state of the device list remain; today's energy needed the failed read
+      assert.matches("^2222209%s+INV3K00209%s+inverter%s+650 W%s+%-%s+%-%s+online$", lines[6])
+    end)
+  end)
+
+  describe("history", function()
+    it("prints each day's energy of a range, from one plant_detail per month, as CSV", function()
+      login()
+      local r = growatt_cli({ "--csv", "history", "2222209", "--from", "2026-10-30", "--to", "2026-11-02" })
+      assert.equal(0, r.code, r.err)
+      local lines = lines_of(r.out)
+      assert.equal("plant,date,energy_kwh", lines[1])
+      assert.equal(5, #lines)
+      assert.matches("^2222209,2026%-10%-30,%d+%.?%d*$", lines[2])
+      assert.matches("^2222209,2026%-11%-02,%d+%.?%d*$", lines[5])
+      local reqs = S.requests()
+      assert.equal(3, #reqs) -- the login, then October and November
+      assert.same({ { "plantId", "2222209" }, { "type", "1" }, { "date", "2026-10-01" } }, reqs[2].query)
+      assert.same({ { "plantId", "2222209" }, { "type", "1" }, { "date", "2026-11-01" } }, reqs[3].query)
+      -- the same numbers as the server's own month view
+      local raw = decode(growatt_cli({ "raw", "plant_detail", "2222209", "1", "2026-11-01" }).out)
+      assert.equal(tonumber(raw.data["02"]), tonumber(lines[5]:match("([%d.]+)$")))
+    end)
+
+    it("sums months into years and prints JSON", function()
+      login()
+      local r = growatt_cli({ "--json", "history", "2222207", "--by", "year", "--from", "2025", "--to", "2025" })
+      assert.equal(0, r.code, r.err)
+      local rows = decode(r.out)
+      assert.equal(1, #rows)
+      assert.equal("2025", rows[1].date)
+      local months = decode(growatt_cli({ "--json", "history", "2222207", "--by", "month", "--from", "2025-01",
+        "--to", "2025-12" }).out)
+      assert.equal(12, #months)
+      local sum = 0
+      for _, m in ipairs(months) do sum = sum + m.energy_kwh end
+      assert.near(sum, rows[1].energy_kwh, 0.01)
+      assert.same({ { "plantId", "2222207" }, { "type", "2" }, { "date", "2025-01" } }, S.last().query)
+    end)
+
+    it("exits 2 on a bad date or range, before sending anything", function()
+      login()
+      S.reset()
+      for _, words in ipairs({ { "history", "--from", "2026-13-01" }, { "history", "--by", "month", "--from", "2026" },
+                               { "history", "--from", "2026-11-05", "--to", "2026-11-01" },
+                               { "history", "--by", "week" } }) do
+        local r = growatt_cli(words)
+        assert.equal(2, r.code, table.concat(words, " ") .. ": " .. r.err)
+      end
+      assert.same({}, S.requests())
+    end)
+  end)
+
+  describe("chart", function()
+    local today = os.date("%Y-%m-%d")
+
+    it("draws today's power curve exactly as wide as asked, with kW and hour labels", function()
+      login()
+      local r = growatt_cli({ "chart", "2222207", "--width", "80" })
+      assert.equal(0, r.code, r.err)
+      local lines = lines_of(r.out)
+      assert.equal(11, #lines) -- title, 8 rows, axis, hours
+      assert.matches("^Garden mix %+ storage · " .. today:gsub("%-", "%%-") .. " · peak ", lines[1])
+      for _, line in ipairs(lines) do assert.is_true(columns(line) <= 80, line) end
+      assert.equal(80, columns(lines[10]))
+      assert.matches("^%s*0 └$", (lines[10]:gsub("─", "")))
+      assert.matches("kW ┤", lines[2])
+      assert.matches("^%s+00%s+03%s+06%s+09%s+12%s+15%s+18%s+21%s+24$", lines[11])
+      assert.truthy(r.out:find("█", 1, true))
+      assert.same({ { "plantId", "2222207" }, { "type", "0" }, { "date", today } }, S.last().query)
+      r = growatt_cli({ "chart", "2222207", "--width", "40", "--height", "4" })
+      lines = lines_of(r.out)
+      assert.equal(7, #lines)
+      for _, line in ipairs(lines) do assert.is_true(columns(line) <= 40, line) end
+    end)
+
+    it("gives the 5-minute points as JSON and CSV, and takes the first plant by default", function()
+      login()
+      local r = growatt_cli({ "--json", "chart", "--date", "2026-06-21" })
+      assert.equal(0, r.code, r.err)
+      local v = decode(r.out)
+      assert.equal("2222207", v.plant)
+      assert.equal("2026-06-21", v.date)
+      assert.equal(288, #v.points)
+      assert.same({ time = "00:00", power_w = 0 }, v.points[1])
+      local peak = 0
+      for _, p in ipairs(v.points) do peak = math.max(peak, p.power_w) end
+      assert.equal(peak, v.peak_w)
+      assert.is_true(peak > 0)
+      r = growatt_cli({ "--csv", "chart", "2222209" })
+      assert.equal("time,power_w", lines_of(r.out)[1])
+      assert.equal(289, #lines_of(r.out))
+    end)
+
+    it("exits 2 when the chart cannot fit", function()
+      login()
+      local r = growatt_cli({ "chart", "--width", "20" })
+      assert.equal(2, r.code)
     end)
   end)
 

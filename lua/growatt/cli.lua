@@ -80,10 +80,20 @@ function cli.fail(status, message)
   error(setmetatable({ status = status, message = message }, Failure), 0)
 end
 
+--- A library error as one line, without the "growatt: " its tostring starts with.
+function cli.describe(err)
+  return (tostring(err):gsub("^growatt: ", ""))
+end
+
+--- The exit status of a library error.
+function cli.exit_status(err)
+  return cli.EXIT[errors.is(err) and KIND_EXIT[err.kind] or "failure"]
+end
+
 --- Returns `v`, or stops the command with the library error `err` (nil, err results).
 function cli.check(v, err, hint)
   if v ~= nil then return v end
-  local message = tostring(err)
+  local message = cli.describe(err)
   if hint then message = message .. "\n" .. hint end
   cli.fail(errors.is(err) and KIND_EXIT[err.kind] or "failure", message)
 end

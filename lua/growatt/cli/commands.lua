@@ -11,11 +11,13 @@ local unpack = table.unpack or unpack -- luacheck: ignore 143
 
 local commands = { list = {}, by_name = {} }
 
-local function command(c)
+--- Adds a command: { name, summary, description, epilog, define(parser), run(ctx) }.
+function commands.command(c)
   commands.list[#commands.list + 1] = c
   commands.by_name[c.name] = c
   return c
 end
+local command = commands.command
 
 --- Runs the command the arguments name.
 function commands.run(ctx)
@@ -90,7 +92,10 @@ With GROWATT_TOKEN set, checks the token instead: commands use the token while i
     local api = ctx:new_api()
     local back = ctx:check(api:login(username, password))
     local user_id = back.userId or (back.user or {}).id
-    local reused = api:stats().reused > 0
+    -- A kept session is reused without a login; one request shows whether it still lives
+    -- (if not, the library logs in again).
+    if api:stats().reused > 0 then ctx:check(api:plant_list(api.user_id)) end
+    local reused = api:stats().reused > 0 and api:stats().relogins == 0
     ctx:save({ username = username, server_url = api.server_url })
     return message(string.format("logged in as %s (user %s) on %s; %s in %s", username, output.text(user_id),
       api.server_url, reused and "the kept session is still valid" or "session kept", ctx:state_path()),
@@ -131,9 +136,11 @@ function commands.plants(ctx)
   return rows, api
 end
 
-local function table_report(columns, rows)
+--- A report of rows shown as a table (text), CSV or a JSON array of objects.
+function commands.table_report(columns, rows)
   return { columns = columns, rows = rows, json = rows, list = true }
 end
+local table_report = commands.table_report
 
 command {
   name = "plants",
@@ -157,42 +164,35 @@ local DEVICE_COLUMNS = {
   { "sn", "SERIAL" },
   { "type", "TYPE" },
   { "alias", "ALIAS" },
-  { "model", "MODEL" },
+  { "power_w", "POWER", format = output.watts, align = "right" },
+  { "soc", "BATTERY", format = output.percent, align = "right" },
   { "state", "STATE" },
 }
 
---- The devices of a plant as rows { sn, type, alias, model, state, entry (the reply's) }.
-function commands.devices(ctx, plant_id)
-  local v1 = ctx:token_api()
+--- Rows { sn, type, alias, power_w, soc, state, entry } of a device_list reply's entries.
+function commands.device_rows(list)
   local rows = {}
-  if v1 then
-    local reply = ctx:check(v1:device_list(plant_id))
-    for i, d in ipairs(list_of(reply.devices)) do
-      rows[i] = { sn = d.device_sn, type = V1_TYPES[d.type] or output.text(d.type), model = d.model,
-                  state = online(d.lost), entry = d }
-    end
-    return rows
-  end
-  local api = ctx:session_api()
-  local list = ctx:check(api:device_list(plant_id))
   for i, d in ipairs(list_of(list)) do
     rows[i] = { sn = d.deviceSn, type = d.deviceType, alias = d.deviceAilas or d.deviceAlias,
-                model = d.deviceModel or d.model, state = online(d.lost), entry = d }
+                power_w = output.power_w(d.activePower), soc = output.number(d.capacity),
+                state = online(d.lost), entry = d }
   end
   return rows
 end
 
--- The rows without the replies' entries (for --json and --csv).
-local function without_entries(rows)
-  local out = {}
-  for i, r in ipairs(rows) do
-    local t = {}
-    for k, v in pairs(r) do
-      if k ~= "entry" then t[k] = v end
+--- The devices of a plant as rows (see device_rows).
+function commands.devices(ctx, plant_id)
+  local v1 = ctx:token_api()
+  if v1 then
+    local reply = ctx:check(v1:device_list(plant_id))
+    local rows = {}
+    for i, d in ipairs(list_of(reply.devices)) do
+      rows[i] = { sn = d.device_sn, type = V1_TYPES[d.type] or output.text(d.type), state = online(d.lost), entry = d }
     end
-    out[i] = t
+    return rows
   end
-  return out
+  local api = ctx:session_api()
+  return commands.device_rows(ctx:check(api:device_list(plant_id)))
 end
 
 command {
@@ -202,7 +202,7 @@ command {
     p:argument("plant", "The plant's id (see `growatt plants`).")
   end,
   run = function(ctx)
-    return table_report(DEVICE_COLUMNS, without_entries(commands.devices(ctx, ctx.args.plant)))
+    return table_report(DEVICE_COLUMNS, commands.devices(ctx, ctx.args.plant))
   end,
 }
 
@@ -272,5 +272,7 @@ the user demo with the password demo-password. Needs nginx and its Lua module.]]
     if not started then cli.fail("failure", err) end
   end,
 }
+
+require("growatt.cli.readings")(commands)
 
 return commands

@@ -5,7 +5,8 @@
 --                                           -- json == rows: the rows, keys in column order)
 --     columns = { { key, title, format = fn|nil, align = "right"|nil }, ... },
 --     rows = { { [key] = raw value, ... }, ... },   -- a table, for text and --csv
---     lines = { "...", ... } }              -- or free text lines (e.g. a chart)
+--     lines = { "...", ... } }              -- or free text lines (e.g. a chart), shown as text
+--                                           -- in place of the rows
 --
 -- Rows hold raw values (numbers stay numbers); a column's `format` makes the text shown in
 -- the table, while CSV carries the raw value so that spreadsheets get numbers.
@@ -123,11 +124,12 @@ function output.write(out, report, format)
     lines = { output.json(report.json, report.list) }
   elseif report.rows and format == "csv" then
     lines = output.csv(report.columns, report.rows)
+  elseif report.lines then
+    lines = report.lines
   elseif report.rows then
     lines = output.table(report.columns, report.rows)
-  else
-    lines = report.lines or {}
   end
+  lines = lines or {}
   for _, l in ipairs(lines) do out:write(l, "\n") end
 end
 
