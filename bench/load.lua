@@ -5,10 +5,15 @@
 --   load.lua rss   STATE WARM N METHOD [ARG...]    VmRSS after WARM calls and after N more
 --   load.lua batch STATE N CONCURRENCY METHOD [ARG...]   N calls through api:batch
 --   load.lua cold  STATE METHOD [ARG...]           one call, from a stored session
+--   load.lua transport STATE N METHOD [ARG...]     N exchanges of the call's request through
+--                                                  the C session alone (no decoding, no policy)
+--   load.lua decode STATE N METHOD [ARG...]        N json.decode of the call's reply body
 --
 -- STATE is the stored session: the server URL, the user id, then the cookie lines. Each
 -- workload prints one line of key=value figures; a failed call stops it with a message.
 local growatt = require("growatt")
+local client = require("growatt.client")
+local json = require("growatt.json")
 local system = require("system") -- luasystem (a busted dependency): monotonic clock
 
 local mode = arg[1]
@@ -72,6 +77,15 @@ elseif mode == "batch" then
     if values[i] == nil then error("call " .. i .. " failed: " .. tostring(errs[i]), 0) end
   end
   print(string.format("calls=%d concurrency=%d seconds=%.6f", n, concurrency, seconds))
+elseif mode == "transport" or mode == "decode" then
+  local n, call = tonumber(arg[3]), call_of(4)
+  local req = api:_prepare(client.build(api._endpoints[call[1]], call[1], unpack(call, 2)))
+  local res = assert(api:_transmit(req))
+  local t0 = system.monotime()
+  for _ = 1, n do
+    if mode == "decode" then assert(json.decode(res.body)) else assert(api:_transmit(req)) end
+  end
+  print(string.format("calls=%d seconds=%.6f", n, system.monotime() - t0))
 elseif mode == "cold" then
   run(api, call_of(3), 1)
   print("ok")
