@@ -536,6 +536,41 @@ describe("growatt (command line)", function()
       assert.matches("growatt login", r.err)
     end)
 
+    -- Moves the last login in the state file two minutes back, past the login guard.
+    local function two_minutes_pass()
+      local saved = decode(read(state))
+      saved.accounts.demo.last_login = saved.accounts.demo.last_login - 120
+      write(state, cjson.encode(saved))
+    end
+
+    it("forgets an expired session: the next command says to log in", function()
+      login()
+      S.faults({ { path = "PlantListAPI.do", expire = true, times = 1 } })
+      assert.equal(5, growatt_cli({ "plants" }).code)
+      local r = growatt_cli({ "plants" })
+      assert.equal(3, r.code)
+      assert.matches("not logged in as demo: run `growatt login`", r.err)
+      two_minutes_pass()
+      login()
+      assert.equal(0, growatt_cli({ "plants" }).code)
+      assert.equal(2, S.stats().logins)
+    end)
+
+    it("logs in again by itself after an expiry with GROWATT_PASSWORD, within the login guard", function()
+      login()
+      two_minutes_pass()
+      S.faults({ { path = "PlantListAPI.do", expire = true, times = 1 } })
+      local r = growatt_cli({ "--json", "plants" }, { env = PASSWORD })
+      assert.equal(0, r.code, r.err)
+      assert.equal(3, #decode(r.out))
+      assert.equal(2, S.stats().logins)
+      S.faults({ { path = "PlantListAPI.do", expire = true, times = 1 } })
+      r = growatt_cli({ "plants" }, { env = PASSWORD })
+      assert.equal(6, r.code) -- a login a moment ago: the guard refuses another this soon
+      assert.matches("logins are at least 60 s apart", r.err)
+      assert.equal(2, S.stats().logins)
+    end)
+
     it("exits 8 when the server cannot be reached", function()
       login()
       local r = growatt_cli({ "--server", "http://127.0.0.1:1/", "plants" })

@@ -257,37 +257,18 @@ function Context:session_api()
   local password = nonempty(self.env.GROWATT_PASSWORD)
   if password then
     cli.check(api:login(username, password))
-  else
-    local account = (self:store():load().accounts or {})[username] or {}
-    if type(account.cookies) ~= "string" or account.cookies == "" or not account.user_id then
-      cli.fail("auth", "not logged in as " .. username .. ": run `growatt login`")
-    end
-    -- The fields the session policy keeps a logged-in Api in (growatt.policy).
-    api.session:set_cookies(account.cookies)
-    api.username, api.user_id = username, account.user_id
+  elseif not api:resume(username) then
+    cli.fail("auth", "not logged in as " .. username .. ": run `growatt login`")
   end
   self._api = api
   return api
 end
 
--- Forgets a dead session kept in the state file, so that the next `growatt login` logs in
--- rather than reuse it.
-function Context:forget_session()
-  local api = self._api
-  if not (api and api.username) then return end
-  store.update(self:store(), function(state)
-    local account = (state.accounts or {})[api.username]
-    if account then account.cookies, account.login = nil, nil end
-    return state
-  end)
-end
-
---- Returns `v`, or stops with the error; an expired session that could not be renewed is
--- forgotten, with the hint to log in again.
+--- Returns `v`, or stops with the error; an expired session that could not be renewed
+-- (the library forgets it) comes with the hint to log in again.
 function Context:check(v, err)
-  if v == nil and errors.is(err, "session_expired") then
-    self:forget_session()
-    if not nonempty(self.env.GROWATT_PASSWORD) then cli.check(v, err, RELOGIN_HINT) end
+  if v == nil and errors.is(err, "session_expired") and not nonempty(self.env.GROWATT_PASSWORD) then
+    cli.check(v, err, RELOGIN_HINT)
   end
   return cli.check(v, err)
 end
