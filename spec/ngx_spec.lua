@@ -116,15 +116,23 @@ function NGINX:get(path)
   return res
 end
 
--- `n` GETs of `path`, all at once (one curl process each): a list of { status, time }.
+-- `n` GETs of `path`, `parallel` at a time, from one curl process (so that process start-up
+-- does not count): a list of { status, time } in the order they ended, and the bodies.
 function NGINX:burst(path, n, parallel)
-  local out = sh(("seq %d | xargs -P %d -I{} curl -s -o /dev/null -m 20 -w '%%{http_code} %%{time_total}\\n' %s")
-    :format(n, parallel or n, quote(self.url .. path)))
-  local list = {}
+  local dir = self.prefix .. "/burst"
+  sh("mkdir -p " .. quote(dir))
+  local f = assert(io.open(dir .. "/curl.cfg", "w"))
+  for i = 1, n do f:write(('url = "%s%s"\noutput = "%s/%d"\n'):format(self.url, path, dir, i)) end
+  f:close()
+  local out = sh(("curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max %d -m 20 " ..
+    "-w '%%{http_code} %%{time_total}\\n' -K %s"):format(parallel or n, quote(dir .. "/curl.cfg")))
+  local list, bodies = {}, {}
   for status, time in out:gmatch("(%d+) ([%d.]+)") do
     list[#list + 1] = { status = tonumber(status), time = tonumber(time) }
   end
-  return list
+  for i = 1, n do bodies[i] = read(dir .. "/" .. i) end
+  sh("rm -rf " .. quote(dir))
+  return list, bodies
 end
 
 -- Polls fn() every 50 ms until it returns a true value or `seconds` have passed.
@@ -139,6 +147,100 @@ local function wait_for(seconds, fn)
 end
 
 local EXAMPLE = read(ROOT .. "/examples/openresty/nginx.conf")
+
+-- A config of our own for the adapter: the same placeholders, locations that call it.
+local ADAPTER = [[
+load_module /usr/lib/nginx/modules/ndk_http_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+daemon on;
+master_process on;
+worker_processes @WORKERS@;
+pid @PREFIX@/nginx.pid;
+error_log @PREFIX@/error.log warn;
+thread_pool growatt threads=16;
+env GROWATT_SERVER;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path @PREFIX@/client_body_temp;
+  proxy_temp_path @PREFIX@/proxy_temp;
+  fastcgi_temp_path @PREFIX@/fastcgi_temp;
+  uwsgi_temp_path @PREFIX@/uwsgi_temp;
+  scgi_temp_path @PREFIX@/scgi_temp;
+  lua_package_path "@LUA_PATH@/?.lua;@LUA_PATH@/?/init.lua;;";
+  lua_package_cpath "@CPATH@/?.so;;";
+  lua_shared_dict growatt 1m;
+  init_by_lua_block {
+    local gngx = require("growatt.ngx")
+    function new_api(opts)
+      opts.server_url = os.getenv("GROWATT_SERVER")
+      opts.username = opts.username or "demo"
+      if opts.password == nil and opts.password_hash == nil then opts.password = "demo-password" end
+      return gngx.new(opts)
+    end
+  }
+  server {
+    listen 127.0.0.1:@PORT@;
+    location = /ping { return 200; }
+    location = /reset { content_by_lua_block { ngx.shared.growatt:flush_all() } }
+    location = /plants {
+      content_by_lua_block {
+        local json = require("growatt.json")
+        local args = ngx.req.get_uri_args()
+        local api = new_api({ username = args.user, password = args.password,
+                              login_interval = tonumber(args.interval) })
+        local login, err = api:login()
+        local list
+        if login then list, err = api:plant_list(login.user.id) end
+        ngx.say(json.encode({
+          pid = ngx.worker.pid(),
+          plants = list and #list.data or nil,
+          secret = login and (login.user.password ~= nil or login.user.token ~= nil) or nil,
+          err = err and { kind = err.kind, message = tostring(err), retry_after = err.retry_after,
+                          locked_until = err.locked_until },
+        }))
+      }
+    }
+    location = /stats { content_by_lua_block { ngx.say(require("growatt.json").encode(new_api({}):stats())) } }
+    location = /walk {
+      content_by_lua_block {
+        local api = new_api({})
+        local login = assert(api:login())
+        local tree = assert(api:walk())
+        local out = { plants = #tree.plants }
+        for _, p in ipairs(tree.plants) do
+          for _, d in ipairs(p.devices) do
+            if d.err then out.device_err, out.device_status = tostring(d.err), d.err.status end
+          end
+        end
+        local values, errs = api:batch({ { "plant_list", login.user.id }, { "inverter_detail", "INV3K00209" } })
+        out.batch_plants = #values[1].data
+        out.batch_err = errs[2] and errs[2].kind
+        ngx.say(require("growatt.json").encode(out))
+      }
+    }
+    location = /misuse {
+      content_by_lua_block {
+        local function raised(fn) local ok, msg = pcall(fn) return not ok and msg or "no error" end
+        local api = new_api({})
+        ngx.say(require("growatt.json").encode({
+          argument = raised(function() local v = api:plant_list({}) return v end),
+          option = raised(function() local v = require("growatt.ngx").new({ username = 1 }) return v end),
+          on_request = raised(function() return new_api({ on_request = print }) end),
+          no_password = raised(function() return require("growatt.ngx").new({ username = "demo" }) end),
+          no_pool = raised(function() return new_api({ pool = "nope" }):plant_list(1) end),
+          no_dict = raised(function() return new_api({ shdict = "nope" }) end),
+          login_args = raised(function() return api:login("demo", "x") end),
+          no_method = api.no_such_method == nil,
+        }))
+      }
+    }
+  }
+}
+]]
+
+-- Growatt's hash of "demo-password", which must never show in a log.
+local HASH = require("growatt.core").hash_password("demo-password")
 
 local function example_env(url, extra)
   local env = { GROWATT_SERVER = url, GROWATT_USERNAME = "demo", GROWATT_PASSWORD = "demo-password" }
@@ -278,7 +380,7 @@ describe("growatt.ngx", function()
       end)
       assert.truthy(res)
       assert.equal("application/json", res.headers["content-type"])
-      assert.equal(tostring(res.json.age_seconds), res.headers["age"])
+      assert.equal(res.json.age_seconds, tonumber(res.headers["age"]))
       assert.is_true(res.json.age_seconds >= 0 and res.json.age_seconds < 5)
       local data = require("growatt.sandbox.data").seed(1)
       local by_id = {}
@@ -315,7 +417,7 @@ describe("growatt.ngx", function()
         return r.json.age_seconds >= 2 and r
       end)
       assert.truthy(later, "the age does not grow")
-      assert.equal(tostring(later.json.age_seconds), later.headers["age"])
+      assert.equal(later.json.age_seconds, tonumber(later.headers["age"]))
       local m = parse_prometheus(nginx:get("metrics").body)
       assert.is_true(sample(m, "growatt_refreshes_total", { result = "error" }) >= 1)
       assert.is_true(sample(m, "growatt_data_age_seconds") >= 2)
@@ -328,24 +430,8 @@ describe("growatt.ngx", function()
       end))
     end)
 
-    it("refreshes at most once per interval, whatever the request rate", function()
+    it("makes exactly 1 login with 4 workers serving 200 requests, refreshing once per interval at most", function()
       local t0 = now()
-      nginx = start_nginx(EXAMPLE, { workers = 4, env = example_env(url, { GROWATT_REFRESH = "2" }) })
-      assert.truthy(wait_for(10, function() return nginx:get("solar/plants.json").status == 200 end))
-      for _ = 1, 4 do
-        nginx:burst("solar/plants.json", 25, 5)
-        sh("sleep 0.5")
-      end
-      local seconds = now() - t0
-      local m = parse_prometheus(nginx:get("metrics").body)
-      local refreshes = sample(m, "growatt_refreshes_total", { result = "ok" })
-      assert.is_true(refreshes >= 2, "refreshes: " .. refreshes)
-      -- the first one at start, then one per 2 s at most
-      assert.is_true(refreshes <= 1 + math.ceil(seconds / 2), refreshes .. " refreshes in " .. seconds .. " s")
-      assert.equal(0, sample(m, "growatt_refreshes_total", { result = "error" }))
-    end)
-
-    it("makes exactly 1 login with 4 workers serving 200 requests", function()
       nginx = start_nginx(EXAMPLE, { workers = 4, env = example_env(url, { GROWATT_REFRESH = "1" }) })
       local served = 0
       for _, path in ipairs({ "solar/plants.json", "metrics", "ping", "solar/plants.json" }) do
@@ -356,7 +442,12 @@ describe("growatt.ngx", function()
       end
       assert.equal(200, served)
       local m = parse_prometheus(nginx:get("metrics").body)
-      assert.is_true(sample(m, "growatt_refreshes_total", { result = "ok" }) >= 2)
+      local seconds = now() - t0
+      local refreshes = sample(m, "growatt_refreshes_total", { result = "ok" })
+      assert.is_true(refreshes >= 2, "refreshes: " .. refreshes)
+      -- the first one at start, then one per second at most
+      assert.is_true(refreshes <= 1 + math.ceil(seconds), refreshes .. " refreshes in " .. seconds .. " s")
+      assert.equal(0, sample(m, "growatt_refreshes_total", { result = "error" }))
       assert.equal(1, S.stats().logins)
       assert.equal(1, sample(m, "growatt_client_logins_total"))
     end)
@@ -377,19 +468,150 @@ describe("growatt.ngx", function()
       assert.equal("counter", m.types.growatt_client_requests_total)
       assert.equal(2400, sample(m, "growatt_plant_power_watts", { plant = "2222207", name = "Garden mix + storage" }))
       assert.equal(12.6, sample(m, "growatt_plant_energy_today_kwh", { plant = "2222207" }))
+      -- every device with a status call, as the sandbox's data has it
+      local data = require("growatt.sandbox.data").seed(1)
+      for _, sn in ipairs({ "SPH6K00207", "STO5K00207", "MIN4K00208", "INV3K00209", "NOAH200209" }) do
+        local want = data.devices[sn]
+        assert.equal(1, sample(m, "growatt_device_online", { device = sn }), sn)
+        assert.equal(want.today_energy, sample(m, "growatt_device_energy_today_kwh", { device = sn }), sn)
+        assert.equal(want.total_energy, sample(m, "growatt_device_energy_kwh_total", { device = sn }), sn)
+        assert.truthy(sample(m, "growatt_device_power_watts", { device = sn, plant = want.plant }), sn)
+        if want.battery then
+          assert.equal(want.battery.soc, sample(m, "growatt_device_battery_soc_percent", { device = sn }), sn)
+        end
+      end
+      assert.equal(data.devices.INV3K00209.power, sample(m, "growatt_device_power_watts", { device = "INV3K00209" }))
       assert.equal(S.stats().requests, sample(m, "growatt_client_requests_total"))
       assert.equal(1, sample(m, "growatt_client_logins_total"))
       assert.equal(0, sample(m, "growatt_client_errors_total", { kind = "auth" }))
     end)
 
     it("escapes label values", function()
-      S.state({ plants = { ["2222207"] = { name = 'Back\\slash "quoted"\nnew line' } } })
+      local name = 'Back\\slash "quoted"\nnew line'
+      S.state({ plants = { ["2222207"] = { name = name } },
+                settings = { plants = { ["2222207"] = { plantName = name } } } })
       nginx = start_nginx(EXAMPLE, { workers = 1, env = example_env(url) })
       assert.truthy(wait_for(10, function() return nginx:get("solar/plants.json").status == 200 end))
       local res = nginx:get("metrics")
       assert.truthy(res.body:find('name="Back\\\\slash \\"quoted\\"\\nnew line"', 1, true))
       local m = parse_prometheus(res.body)
       assert.equal(2400, sample(m, "growatt_plant_power_watts", { name = 'Back\\slash "quoted"\nnew line' }))
+    end)
+  end)
+
+  describe("the adapter", function()
+    local nginx
+    setup(function()
+      nginx = start_nginx(ADAPTER, { workers = 4, env = { GROWATT_SERVER = url } })
+    end)
+    teardown(function()
+      local log = nginx:stop()
+      assert.same({}, errors_in(log))
+      assert.falsy(log:find("demo-password", 1, true))
+      assert.falsy(log:find(HASH, 1, true))
+      assert.falsy(log:find("JSESSIONID", 1, true))
+    end)
+    before_each(function() assert.equal(200, nginx:get("reset").status) end)
+
+    -- /plants?...: every body decoded, and the set of worker pids that answered.
+    local function plants(query, n)
+      local list, bodies = nginx:burst("plants" .. (query or ""), n, math.min(n, 50))
+      local out, pids, count = {}, {}, 0
+      for i, r in ipairs(list) do assert.equal(200, r.status, bodies[i]) end
+      for i, body in ipairs(bodies) do
+        out[i] = cjson.decode(body)
+        if not pids[out[i].pid] then count = count + 1 end
+        pids[out[i].pid] = true
+      end
+      return out, count
+    end
+
+    it("makes 1 login for 200 calls at once on 4 workers, and shares the session", function()
+      local out, workers = plants("", 200)
+      for _, r in ipairs(out) do
+        assert.same({}, r.err or {})
+        assert.equal(3, r.plants)
+        assert.is_nil(r.secret) -- the login reply has no password hash and no token
+      end
+      assert.is_true(workers >= 2, "answered by " .. workers .. " worker(s)")
+      local stats = S.stats()
+      assert.equal(1, stats.logins)
+      assert.equal(201, stats.requests) -- one login, then one plant list per call
+      local own = nginx:get("stats").json
+      assert.equal(1, own.logins)
+      assert.equal(201, own.requests)
+      assert.equal(0, own.errors.session_expired)
+    end)
+
+    it("logs in again once, for every worker, when the session expires", function()
+      plants("?interval=0", 8)
+      S.reset() -- the sandbox forgets every session
+      local out = plants("?interval=0", 100)
+      for _, r in ipairs(out) do
+        assert.same({}, r.err or {})
+        assert.equal(3, r.plants)
+      end
+      assert.equal(1, S.stats().logins)
+    end)
+
+    it("keeps the login guard across workers: an expiry right after a login is not a new login", function()
+      plants("", 8)
+      S.reset()
+      local out = plants("", 20)
+      for _, r in ipairs(out) do
+        assert.equal("rate_limited", r.err.kind)
+        assert.is_true(r.err.retry_after > 50 and r.err.retry_after <= 60)
+      end
+      assert.equal(0, S.stats().logins)
+    end)
+
+    it("sends a refused login once, whatever the number of workers and calls", function()
+      local out = plants("?password=wrong-password", 20)
+      local kinds = {}
+      for _, r in ipairs(out) do kinds[r.err.kind] = (kinds[r.err.kind] or 0) + 1 end
+      assert.same({ auth = 1, rate_limited = 19 }, kinds)
+      assert.equal(1, S.stats().logins)
+      for _, r in ipairs(out) do
+        assert.falsy(r.err.message:find("wrong-password", 1, true))
+      end
+    end)
+
+    it("respects a lock in every worker once Growatt has said 507", function()
+      local out = plants("?user=locked&password=locked-password", 20)
+      for _, r in ipairs(out) do
+        assert.equal("locked", r.err.kind)
+        assert.is_true(r.err.locked_until > os.time() + 23 * 3600)
+      end
+      assert.equal(1, S.stats().logins)
+    end)
+
+    it("gives walk and batch results back with their error values", function()
+      S.faults({ { path = "newInverterAPI.do", status = 404 } })
+      local res = nginx:get("walk")
+      assert.equal(200, res.status)
+      assert.equal(3, res.json.plants)
+      assert.matches("^growatt: http: ", res.json.device_err)
+      assert.equal(404, res.json.device_status)
+      assert.equal(3, res.json.batch_plants)
+      assert.equal("http", res.json.batch_err)
+    end)
+
+    it("raises on misuse at the caller's line, with clear messages for configuration errors", function()
+      local res = nginx:get("misuse")
+      assert.equal(200, res.status)
+      local m = res.json
+      assert.matches("^content_by_lua%(nginx%.conf:%d+%):%d+: bad argument 'user_id' to 'plant_list' " ..
+        "%(string or number expected, got table%)$", m.argument)
+      assert.matches("^content_by_lua%(nginx%.conf:%d+%):%d+: growatt%.ngx%.new: option 'username' must be " ..
+        "a string, got number$", m.option)
+      assert.matches("growatt.ngx.new: option 'on_request' is not available", m.on_request, 1, true)
+      assert.matches("growatt.ngx.new: option 'password' (or 'password_hash') is required", m.no_password, 1, true)
+      assert.matches("the worker thread failed (is there a 'thread_pool nope' at nginx.conf's main level?)",
+        m.no_pool, 1, true)
+      assert.matches("no lua_shared_dict 'nope'", m.no_dict, 1, true)
+      assert.matches("login takes no arguments", m.login_args, 1, true)
+      assert.is_true(m.no_method)
+      assert.equal(0, S.stats().requests) -- nothing was sent for any of them
     end)
   end)
 end)

@@ -43,7 +43,8 @@ local function percent(v)
   return tonumber(type(v) == "string" and v:match("^%s*(%-?%d+%.?%d*)") or v)
 end
 
--- Where each figure is found in a device's status reply, by the name its type uses.
+-- Where each figure is found in a device's replies, by the name its type uses. Power is
+-- the AC output where the device reports it, else its PV power.
 local FIELDS = {
   power = { "pac", "ppv", "outPutPower", "activePower", "power" },
   today = { "eacToday", "epvToday", "powerToday", "eToday", "todayEnergy" },
@@ -62,18 +63,47 @@ local function field(status, names)
   end
 end
 
+-- The devices whose status has no energy figures, and the call that has them.
+local ENERGY = {
+  mix = function(sn, plant_id) return { "mix_totals", sn, plant_id } end,
+  tlx = function(sn, plant_id) return { "tlx_energy_overview", plant_id, sn } end,
+}
+ENERGY.min = ENERGY.tlx
+
+-- A device of the walk (sn, type, status or err) as figures; `online` only where a status
+-- reply says it (a device type without a status call has none).
 local function device_figures(d)
-  local out = { sn = d.sn, type = d.type, online = 0 }
+  local out = { sn = d.sn, type = d.type }
   local status = type(d.status) == "table" and d.status
-  if not status then return out end
+  if not status then
+    if d.err then out.online = 0 end
+    return out
+  end
+  local energy = type(d.energy) == "table" and d.energy or status
   local power, where = field(status, FIELDS.power)
   out.power_w = quantity(power, where and where.unit == "kW" and "kw" or "w")
-  out.today_kwh = quantity(field(status, FIELDS.today), "kwh")
-  out.total_kwh = quantity(field(status, FIELDS.total), "kwh")
+  out.today_kwh = quantity(field(energy, FIELDS.today), "kwh")
+  out.total_kwh = quantity(field(energy, FIELDS.total), "kwh")
   out.soc_percent = percent(field(status, FIELDS.soc))
   local lost = field(status, { "lost" })
   out.online = (lost == true or lost == "true" or lost == 1 or lost == "1") and 0 or 1
   return out
+end
+
+-- Adds the energy figures of the devices whose status lacks them (d.energy), in one batch.
+local function add_energy(tree)
+  local calls, targets = {}, {}
+  for _, p in ipairs(tree.plants) do
+    for _, d in ipairs(p.devices) do
+      local call = ENERGY[d.type]
+      if call and d.status then
+        calls[#calls + 1], targets[#targets + 1] = call(d.sn, p.id), d
+      end
+    end
+  end
+  if #calls == 0 then return end
+  local values = api:batch(calls, { concurrency = CONCURRENCY })
+  for i, d in ipairs(targets) do d.energy = values and values[i] end
 end
 
 -- The plant list's totals (plant_list) and the walk's devices, as one list of plants.
@@ -113,7 +143,11 @@ local function fetch()
   list, err = api:plant_list(login.user.id)
   if not list then return fail(tostring(err)) end
   local tree, werr = api:walk({ concurrency = CONCURRENCY })
-  if not tree then ngx.log(ngx.WARN, "solar refresh: no device data: ", tostring(werr)) end
+  if tree then
+    add_energy(tree)
+  else
+    ngx.log(ngx.WARN, "solar refresh: no device data: ", tostring(werr))
+  end
   -- lua-cjson writes an empty table as {}: a plant without devices gets [] as it should
   local text = json.encode({ updated_at = ngx.now(), plants = collect(list, tree) })
     :gsub('"devices":{}', '"devices":[]')

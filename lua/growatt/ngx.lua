@@ -22,6 +22,8 @@ local growatt = require("growatt")
 local errors = require("growatt.errors")
 local store_shdict = require("growatt.store_shdict")
 
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+
 local M = {}
 
 M.THREAD_MODULE = "growatt.ngx_thread"
@@ -51,22 +53,49 @@ M.Client = Client
 -- Methods of growatt.Api that do not become thread calls here.
 local LOCAL = { new = true, close = true, login = true }
 
--- The answer of a thread job as `value` or `nil, err`, counted. Misuse raises at the user's
--- line (level 3: the user called a method of Client, which called this).
-local function finish(self, out, value)
+-- Error values back from their plain, marked form (growatt.ngx_thread), wherever they are.
+local function import(v)
+  if type(v) ~= "table" then return v end
+  if v.__growatt_error then
+    v.__growatt_error = nil
+    local kind = errors.kinds[v.kind] and v.kind or "network"
+    local e = errors.new(kind, v.message, v)
+    e.kind = kind
+    return e
+  end
+  for k, x in pairs(v) do
+    if type(x) == "table" then v[k] = import(x) end
+  end
+  return v
+end
+
+-- Raises `message` (without the position the thread put in front) at `level`.
+local function raise(message, level)
+  error((tostring(message):gsub("^[^:\n]*:%d+: ", "")), level + 1)
+end
+
+-- A dry-run Api of this Lua VM (options only, nothing per request): it checks the arguments
+-- of a call, raising on misuse as growatt.Api does, before anything is sent.
+local checker
+
+local function check_arguments(name, args)
+  if not (growatt.Api._endpoints[name] or name == "batch") then return end
+  checker = checker or growatt.new({ dry_run = true })
+  local ok, msg = pcall(checker[name], checker, unpack(args, 1, args.n))
+  if not ok then raise(msg, 3) end
+end
+
+-- What a thread job returned, as the method returns it; counted. Misuse raises at the
+-- user's line (level 3: the user called a method of Client, which called this).
+local function finish(self, out)
   local failed = out.failed or out.raised
-  if failed then error((tostring(failed):gsub("^[^:\n]*:%d+: ", "")), 3) end
+  if failed then raise(failed, 3) end
   self:_count("calls")
   if out.requests > 0 then self:_count("requests", out.requests) end
-  if not out.err then return value end
-  local e = out.err
-  if not errors.is(e) then
-    local kind = errors.kinds[e.kind] and e.kind or "network"
-    e = errors.new(kind, e.message, e)
-    e.kind = kind
-  end
-  self:_count("errors:" .. e.kind)
-  return nil, e
+  local results = import(out.results)
+  local err = results[1] == nil and results[2]
+  if errors.is(err) then self:_count("errors:" .. err.kind) end
+  return results
 end
 
 -- Every public method of growatt.Api, made on first use: api:<name>(...) runs it in a thread.
@@ -74,9 +103,10 @@ setmetatable(Client, { __index = function(class, name)
   if type(name) ~= "string" or name:sub(1, 1) == "_" or LOCAL[name] then return nil end
   if type(growatt.Api[name]) ~= "function" then return nil end
   local method = function(self, ...)
-    local out = self:_run(name, { n = select("#", ...), ... })
-    local value, err = finish(self, out, out.value)
-    return value, err
+    local args = { n = select("#", ...), ... }
+    check_arguments(name, args)
+    local results = finish(self, self:_run(name, args))
+    return unpack(results, 1, results.n)
   end
   rawset(class, name, method)
   return method
@@ -174,7 +204,7 @@ function Client:_login_and_call(job, stale)
   local deadline = ngx.now() + self.login_wait
   while true do
     if has_session(self:_account(), stale) then
-      if not job.method then return { requests = 0, login = self:_account().login } end
+      if not job.method then return { requests = 0, results = { n = 1, self:_account().login } } end
       return self:_thread(job)
     end
     if self.dict:add(lock, ngx.worker.pid(), self.login_wait) then
@@ -191,8 +221,8 @@ function Client:_login_and_call(job, stale)
       end
       self.dict:delete(lock)
     elseif ngx.now() >= deadline then
-      return { err = errors.new("timeout", "waited " .. self.login_wait .. " s for another worker's login"),
-               requests = 0 }
+      local err = errors.new("timeout", "waited " .. self.login_wait .. " s for another worker's login")
+      return { results = { n = 2, nil, err }, requests = 0 }
     else
       ngx.sleep(0.02)
     end
@@ -202,7 +232,7 @@ end
 function Client:_run(method, args)
   if not has_session(self:_account()) then return self:_login_and_call({ method = method, args = args }) end
   local out = self:_thread({ method = method, args = args })
-  if out.err and out.err.kind == "session_expired" then
+  if out.expired then
     local first = out.requests
     out = self:_login_and_call({ method = method, args = args }, out.used)
     out.requests = out.requests + first
@@ -220,9 +250,8 @@ function Client:login(...)
   end
   local account = self:_account()
   if has_session(account) and account.login then return account.login end
-  local out = self:_login_and_call({})
-  local value, err = finish(self, out, out.login)
-  return value, err
+  local results = finish(self, self:_login_and_call({}))
+  return results[1], results[2]
 end
 
 --- Forgets the shared session: the next call of any worker logs in again.

@@ -13,28 +13,42 @@
 --     method, args = { n = k, ... }   the Api method to run and its arguments (optional)
 --   }
 --   -> {
---     value, err    what api:method(...) returned (err as a plain table: kind, message, ...)
+--     results       what api:method(...) returned, as { n = count, ... }; error values in
+--                   them (anywhere: walk's tree, batch's errs) are plain tables marked
+--                   `__growatt_error`, since metatables do not cross into the event loop
 --     raised        the message of an error the call raised (misuse), if it did
 --     login         the login reply (no password hash, no token), after a login
---     login_failed  true when the login was refused (err is the login's error)
+--     login_failed  true when the login was refused (results[2] is the login's error)
+--     expired       true when any error in the results says the session has expired
 --     used          the cookies the call was sent with (so that an expired session is known)
 --     requests      how many HTTP requests the job sent
 --   }
 
 local growatt = require("growatt")
+local errors = require("growatt.errors")
 local store_shdict = require("growatt.store_shdict")
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 
 local M = {}
 
--- An error value as plain fields: the metatable does not cross into the event loop.
-local function plain(err)
-  if type(err) ~= "table" then return { kind = "network", message = tostring(err) } end
-  local t = {}
-  for k, v in pairs(err) do t[k] = v end
-  return t
+-- Error values as plain marked tables, wherever they are in `v`.
+local function export(v, out)
+  if errors.is(v) then
+    local t = { __growatt_error = true }
+    for k, x in pairs(v) do t[k] = x end
+    if v.kind == "session_expired" then out.expired = true end
+    return t
+  end
+  if type(v) == "table" then
+    for k, x in pairs(v) do
+      if type(x) == "table" then v[k] = export(x, out) end
+    end
+  end
+  return v
 end
+
+local function pack(...) return { n = select("#", ...), ... } end
 
 -- Counts the requests the session sends, however the Api sends them (one, or many at once).
 local function counted(api, out)
@@ -58,11 +72,11 @@ local function run(api, job, out)
   if job.hash then
     local back, err = api:login(job.username, job.hash, true)
     if not back then
-      out.err, out.login_failed = plain(err), true
+      out.results, out.login_failed = pack(nil, err), true
       return
     end
     if type(back.user) == "table" then back.user.password, back.user.token = nil, nil end
-    out.login = back
+    out.login, out.results = back, pack(back)
   else
     -- the shared session, without a login: an expiry comes back to the event loop, which
     -- makes sure that one worker at a time logs in again
@@ -73,8 +87,7 @@ local function run(api, job, out)
   out.used = api.session:cookies()
   if job.method then
     local args = job.args or {}
-    local value, err = api[job.method](api, unpack(args, 1, args.n or #args))
-    out.value, out.err = value, err ~= nil and plain(err) or nil
+    out.results = pack(api[job.method](api, unpack(args, 1, args.n or #args)))
   end
 end
 
@@ -88,6 +101,7 @@ function M.call(job)
   local session = counted(api, out)
   local ok, msg = pcall(run, api, job, out)
   if not ok then out.raised = tostring(msg) end
+  out.results = export(out.results or pack(), out)
   session:close()
   return out
 end
