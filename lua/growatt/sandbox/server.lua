@@ -14,7 +14,7 @@ local cjson = require("cjson.safe").new()
 local M = {}
 
 -- Endpoint modules: each returns a table with register(server). v1 adds itself here.
-M.modules = { "growatt.sandbox.legacy", "growatt.sandbox.settings" }
+M.modules = { "growatt.sandbox.legacy", "growatt.sandbox.v1", "growatt.sandbox.settings" }
 
 local SESSION_TTL = 12 * 3600 -- Growatt sessions die after about 12 h (protocol.md §1.3)
 local MAX_LOG = 10000         -- the log keeps the newest requests; enough for any spec, flat for benchmarks
