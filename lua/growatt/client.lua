@@ -10,12 +10,16 @@ local client = {}
 -- level) and returns what goes on the wire. `fname` names the method in messages.
 client.kinds = {}
 
+-- (Converters call errors.check as a statement, not as a tail call: a tail call would drop
+-- their frame and move the error's level past the caller's line.)
 function client.kinds.id(v, name, fname)
-  return errors.check(v, { "string", "number" }, name, fname, 4)
+  errors.check(v, { "string", "number" }, name, fname, 4)
+  return v
 end
 
 function client.kinds.string(v, name, fname)
-  return errors.check(v, "string", name, fname, 4)
+  errors.check(v, "string", name, fname, 4)
+  return v
 end
 
 -- Raises "bad argument" from a converter, at the user's level (as errors.check at level 4).
@@ -70,6 +74,19 @@ function client.kinds.date(v, name, fname, values)
   return string.format("%04d-%02d-%02d", p[1], p[2], p[3])
 end
 
+--- An integer (a number without a fraction).
+function client.kinds.integer(v, name, fname)
+  errors.check(v, "number", name, fname, 4)
+  if v ~= math.floor(v) then bad(name, fname, "integer", tostring(v)) end
+  return v
+end
+
+--- A number.
+function client.kinds.number(v, name, fname)
+  errors.check(v, "number", name, fname, 4)
+  return v
+end
+
 --- Converts the positional arguments of a call by the entry's `args` list.
 local function convert_args(ep, fname, ...)
   local values = {}
@@ -86,6 +103,9 @@ local function convert_args(ep, fname, ...)
   return values
 end
 
+client.convert = convert_args
+
+--- The wire pairs of an entry's query, form or multipart list for the converted values.
 local function wire_pairs(list, values)
   if not list then return nil end
   local out = {}
@@ -96,6 +116,8 @@ local function wire_pairs(list, values)
   end
   return out
 end
+
+client.wire = wire_pairs
 
 -- Warnings already written (each once per process).
 local warned = {}
