@@ -15,6 +15,7 @@ local json = require("growatt.json")
 local client = require("growatt.client")
 local endpoints = require("growatt.endpoints")
 local policy = require("growatt.policy")
+local regions = require("growatt.regions")
 
 local growatt = {
   _VERSION = "dev-1",
@@ -27,11 +28,15 @@ local growatt = {
   BATT_MODE_GRID_FIRST = 2,
   DEFAULT_SERVER_URL = "https://openapi.growatt.com/",
   DEFAULT_USER_AGENT = "Dalvik/2.1.0 (Linux; U; Android 12; lua-growatt/dev-1)",
+  -- OpenAPI v1 device types (device_list's `type`); api:device() has classes for MIN and SPH
+  DeviceType = { INVERTER = 1, STORAGE = 2, OTHER = 3, MAX = 4, SPH = 5, SPA = 6, MIN = 7, PCS = 8, HPS = 9, PBD = 10 },
+  regions = regions.servers, -- name -> { url, label, deprecated }
 }
 
 --- Options of growatt.new and their Lua types.
 growatt.OPTIONS = {
   server_url = "string",
+  region = "string", -- a name of growatt.regions, instead of server_url
   agent_identifier = "string",
   add_random_user_id = "boolean",
   timeout = "number",
@@ -74,6 +79,11 @@ local function check_options(opts)
       error(string.format("growatt.new: option '%s' must be a %s, got %s", k, want, type(v)), 3)
     end
   end
+  if opts.region ~= nil then
+    if opts.server_url ~= nil then error("growatt.new: options 'server_url' and 'region' exclude each other", 3) end
+    local _, unknown = regions.url(opts.region)
+    if unknown then error("growatt.new: " .. unknown, 3) end
+  end
   local settings, problem = policy.options(opts)
   if not settings then error("growatt.new: " .. problem, 3) end
   return settings
@@ -90,7 +100,7 @@ function growatt.new(opts, agent_identifier)
   local ua = opts.agent_identifier or growatt.DEFAULT_USER_AGENT
   if opts.add_random_user_id then ua = ua .. " - " .. random_digits(5) end
   local self = setmetatable({
-    server_url = opts.server_url or growatt.DEFAULT_SERVER_URL,
+    server_url = opts.server_url or (opts.region and regions.url(opts.region)) or growatt.DEFAULT_SERVER_URL,
     user_agent = ua,
     dry_run = opts.dry_run or false,
     options = opts,
@@ -191,6 +201,13 @@ function growatt.install(class, entries)
 end
 growatt.install(Api, endpoints.legacy)
 growatt.install(Api, require("growatt.settings").endpoints)
+growatt.install(Api, regions.endpoints) -- discover_server
+
+--- The OpenAPI v1 client: growatt.openapi{ token = ..., server_url | region = ... }
+-- (see growatt.openapi).
+function growatt.openapi(opts)
+  return require("growatt.openapi").new(opts)
+end
 
 --- Logs in with a user name and password (or, with is_password_hashed, the hash).
 -- Returns the server's `back` table with `userId` and `userLevel` added, or nil and an
