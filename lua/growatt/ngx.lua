@@ -209,11 +209,7 @@ function Client:_login_and_call(job, stale)
     end
     if self.dict:add(lock, ngx.worker.pid(), self.login_wait) then
       -- a login may have ended between our look and the lock: look again
-      local account = self:_account()
-      if not has_session(account, stale) then
-        if stale and account.cookies == stale then
-          self:logout() -- the dead session must not be taken for a live one
-        end
+      if not has_session(self:_account(), stale) then
         job.hash = self.hash
         local out = self:_thread(job)
         self.dict:delete(lock)

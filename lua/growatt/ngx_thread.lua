@@ -13,15 +13,14 @@
 --     method, args = { n = k, ... }   the Api method to run and its arguments (optional)
 --   }
 --   -> {
---     results       what api:method(...) returned, as { n = count, ... }; error values in
---                   them (anywhere: walk's tree, batch's errs) are plain tables marked
---                   `__growatt_error`, since metatables do not cross into the event loop
---     raised        the message of an error the call raised (misuse), if it did
---     login         the login reply (no password hash, no token), after a login
---     login_failed  true when the login was refused (results[2] is the login's error)
---     expired       true when any error in the results says the session has expired
---     used          the cookies the call was sent with (so that an expired session is known)
---     requests      how many HTTP requests the job sent
+--     results   what api:method(...) returned (without a method: the login's reply, with no
+--               password hash and no token), as { n = count, ... }; error values in them
+--               (anywhere: walk's tree, batch's errs) are plain tables marked
+--               `__growatt_error`, since metatables do not cross into the event loop
+--     raised    the message of an error the call raised (misuse), if it did
+--     expired   true when any error in the results says the session has expired
+--     used      the cookies of the session the job ended with (so that a dead one is known)
+--     requests  how many HTTP requests the job sent
 --   }
 
 local growatt = require("growatt")
@@ -72,19 +71,20 @@ local function run(api, job, out)
   if job.hash then
     local back, err = api:login(job.username, job.hash, true)
     if not back then
-      out.results, out.login_failed = pack(nil, err), true
+      out.results = pack(nil, err)
       return
     end
     if type(back.user) == "table" then back.user.password, back.user.token = nil, nil end
-    out.login, out.results = back, pack(back)
+    out.results = pack(back)
   else
-    -- the shared session, without a login: an expiry comes back to the event loop, which
+    -- the shared session without credentials: an expiry comes back to the event loop, which
     -- makes sure that one worker at a time logs in again
-    local account = api.store:load().accounts[job.username] or {}
-    if type(account.cookies) == "string" then api.session:set_cookies(account.cookies) end
-    api.username, api.user_id = job.username, account.user_id
+    local back, err = api:resume(job.username)
+    if not back then
+      out.results = pack(nil, err)
+      return
+    end
   end
-  out.used = api.session:cookies()
   if job.method then
     local args = job.args or {}
     out.results = pack(api[job.method](api, unpack(args, 1, args.n or #args)))
@@ -101,6 +101,7 @@ function M.call(job)
   local session = counted(api, out)
   local ok, msg = pcall(run, api, job, out)
   if not ok then out.raised = tostring(msg) end
+  out.used = session:cookies()
   out.results = export(out.results or pack(), out)
   session:close()
   return out
