@@ -59,6 +59,7 @@ build = {
     ["growatt.cli.output"] = "lua/growatt/cli/output.lua",
     ["growatt.cli.chart"] = "lua/growatt/cli/chart.lua",
     ["growatt.cli.term"] = "lua/growatt/cli/term.lua",
+    ["growatt.cli.settings"] = "lua/growatt/cli/settings.lua",
     ["growatt.cli.readings"] = "lua/growatt/cli/readings.lua",
   },
   install = {

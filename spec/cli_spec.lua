@@ -293,6 +293,27 @@ describe("growatt (command line)", function()
       assert.truthy(text:find("00%s+03%s+06"), text)
     end)
 
+    it("asks before a write: no sends nothing (exit 12), yes sends it", function()
+      login()
+      in_terminal({ "settings", "set", "MIN4K00208", "charge_power", "70" })
+      term:wait("%[y/N%] ")
+      term:type("n", "Enter")
+      local text = term:wait("EXIT=%d+")
+      assert.truthy(text:find("POST " .. url .. "newTcpsetAPI.do?op=tlxSet", 1, true), text)
+      assert.truthy(text:find("EXIT=12", 1, true), text)
+      term:close()
+      in_terminal({ "settings", "set", "MIN4K00208", "charge_power", "70" })
+      term:wait("%[y/N%] ")
+      term:type("y", "Enter")
+      text = term:wait("EXIT=%d+")
+      assert.truthy(text:find("EXIT=0", 1, true), text)
+      local sets = 0
+      for _, r in ipairs(S.requests()) do
+        if r.path == "newTcpsetAPI.do" then sets = sets + 1 end
+      end
+      assert.equal(1, sets)
+    end)
+
     it("stops with status 130 on Ctrl-C at the password prompt, echo restored, nothing sent", function()
       in_terminal({ "login", "demo" })
       term:wait("Password: ")
@@ -476,6 +497,96 @@ describe("growatt (command line)", function()
       login()
       local r = growatt_cli({ "chart", "--width", "20" })
       assert.equal(2, r.code)
+    end)
+  end)
+
+  describe("settings", function()
+    -- The writes the sandbox received (reads and lookups left out).
+    local function writes()
+      local list = {}
+      for _, r in ipairs(S.requests()) do
+        if r.path == "newTcpsetAPI.do" or r.path == "tcpSet.do" or r.path:find("updatePlant") then
+          list[#list + 1] = r
+        end
+      end
+      return list
+    end
+
+    it("get shows a device's settings as a name/value table or JSON, found by its serial", function()
+      login()
+      local r = growatt_cli({ "settings", "get", "MIN4K00208" })
+      assert.equal(0, r.code, r.err)
+      assert.matches("^NAME%s+VALUE\n", r.out)
+      assert.matches("\nchargePowerCommand%s+100\n", r.out)
+      assert.equal("getTlxSetData", S.last().op)
+      assert.same({ { "serialNum", "MIN4K00208" } }, S.last().form)
+      r = growatt_cli({ "--json", "settings", "get", "2222207", "--type", "plant" })
+      assert.equal(0, r.code, r.err)
+      assert.equal("Garden mix + storage", decode(r.out).plantName)
+      assert.same({ { "op", "getPlant" }, { "plantId", "2222207" } }, S.last().query)
+    end)
+
+    it("set --dry-run prints the exact request and sends nothing", function()
+      local r = growatt_cli({ "settings", "set", "MIN4K00208", "charge_power", "80", "--type", "tlx", "--dry-run" })
+      assert.equal(0, r.code, r.err)
+      assert.equal("POST " .. url .. "newTcpsetAPI.do?op=tlxSet&serialNum=MIN4K00208&type=charge_power&param1=80\n",
+        r.out)
+      assert.same({}, S.requests())
+      r = growatt_cli({ "--json", "settings", "set", "SPH6K00207", "backflow_setting", "1", "50", "--type", "mix",
+        "--dry-run" })
+      assert.equal(0, r.code, r.err)
+      local req = decode(r.out)
+      assert.equal("POST", req.method)
+      assert.same({ { "op", "mixSetApiNew" }, { "serialNum", "SPH6K00207" }, { "type", "backflow_setting" },
+        { "param1", "1" }, { "param2", "50" } }, req.query)
+      assert.same({}, S.requests())
+    end)
+
+    it("refuses an invalid value with exit status 11, naming the parameter, before sending", function()
+      login()
+      local r = growatt_cli({ "settings", "set", "MIN4K00208", "charge_power", "180", "--yes" })
+      assert.equal(11, r.code)
+      assert.matches("param1 %(charge power%) must be 0..100, got 180", r.err)
+      r = growatt_cli({ "settings", "set", "MIN4K00208", "time_segment1", "1", "25:00", "08:00", "--yes" })
+      assert.equal(11, r.code)
+      assert.same({}, writes())
+    end)
+
+    it("without a terminal and without --yes, refuses to write (exit 12)", function()
+      login()
+      local r = growatt_cli({ "settings", "set", "MIN4K00208", "charge_power", "80" })
+      assert.equal(12, r.code)
+      assert.matches("not sent: confirm with %-%-yes", r.err)
+      assert.matches("POST .*param1=80", r.err) -- what would have been sent
+      assert.same({}, writes())
+    end)
+
+    it("with --yes, sends the write; the setting reads back", function()
+      login()
+      local r = growatt_cli({ "settings", "set", "MIN4K00208", "charge_power", "80", "--yes" })
+      assert.equal(0, r.code, r.err)
+      assert.matches('^sent: {"', r.out)
+      local w = writes()
+      assert.equal(1, #w)
+      assert.same({ { "op", "tlxSet" }, { "serialNum", "MIN4K00208" }, { "type", "charge_power" },
+        { "param1", "80" } }, w[1].query)
+      r = growatt_cli({ "--json", "settings", "get", "MIN4K00208", "--type", "tlx" })
+      assert.equal("80", tostring(decode(r.out).chargePowerCommand))
+      r = growatt_cli({ "settings", "set", "INV3K00209", "pv_on_off", "off", "--yes" })
+      assert.equal(0, r.code, r.err)
+      assert.same({ { "action", "inverterSet" }, { "serialNum", "INV3K00209" }, { "paramId", "pv_on_off" },
+        { "command_1", "0000" }, { "command_2", "" } }, S.last().query)
+    end)
+
+    it("exits 2 for a target that is not in the account, or a device without settings", function()
+      login()
+      local r = growatt_cli({ "settings", "get", "NOPE0000" })
+      assert.equal(2, r.code)
+      assert.matches("no plant or device NOPE0000", r.err)
+      r = growatt_cli({ "settings", "set", "STO5K00207", "x", "1", "--yes" })
+      assert.equal(2, r.code)
+      assert.matches("no settings to write for a device of type storage", r.err)
+      assert.same({}, writes())
     end)
   end)
 

@@ -273,6 +273,7 @@ the user demo with the password demo-password. Needs nginx and its Lua module.]]
   end,
 }
 
-require("growatt.cli.readings")(commands)
+require("growatt.cli.readings").register(commands)
+require("growatt.cli.settings").register(commands)
 
 return commands

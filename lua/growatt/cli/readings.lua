@@ -1,6 +1,6 @@
 --- The reading commands of the `growatt` tool: status (every device of every plant now),
 -- history (energy per day, month or year) and chart (today's power curve).
--- `require("growatt.cli.readings")(commands)` adds them to growatt.cli.commands.
+-- `require("growatt.cli.readings").register(commands)` adds them to growatt.cli.commands.
 
 local cli = require("growatt.cli")
 local output = require("growatt.cli.output")
@@ -310,7 +310,7 @@ local function positive(min)
   end
 end
 
-return function(commands)
+function readings.register(commands)
   commands.command {
     name = "status",
     summary = "One row per device of every plant: power, energy today, battery, online.",
@@ -356,3 +356,5 @@ across the terminal's width: kW on the left, hours along the bottom. With --csv 
     end,
   }
 end
+
+return readings
