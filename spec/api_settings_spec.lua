@@ -122,6 +122,9 @@ describe("ShinePhone settings", function()
       local s = assert(api:plant_settings(PLANT))
       assert.equal("Renamed", s.plantName)
       assert.equal(0, s.timezone)
+      local names = {}
+      for _, p in ipairs(assert(api:plant_list(1234567)).data) do names[p.plantId] = p.plantName end
+      assert.equal("Renamed", names[PLANT]) -- the rename shows in the reads too
     end)
 
     it("update_plant_settings with the current settings given sends only the update; new keys go last, sorted",

@@ -141,6 +141,8 @@ function client.build(ep, fname, ...)
     write = ep.write or false,
     name = fname,
   }
+  -- the op names the call in hooks and logs; some entries carry it inside the path
+  req.op = ep.path:match("[?&]op=([^&]*)") or ep.path:match("[?&]action=([^&]*)")
   for _, list in ipairs({ req.query or {}, req.form or {} }) do
     for _, p in ipairs(list) do
       if p[1] == "op" or p[1] == "action" then req.op = p[2] end

@@ -355,6 +355,7 @@ local function update_plant(req, ctx)
     if spec[1] then settings[spec[1]] = (spec[3] or tostring)(f[name]) end
   end
   settings.formulaMoney = tonumber(f.plantIncome)
+  plant.name = f.plantName -- a rename shows in every read, as on the real server
   return { success = true, msg = "" }
 end
 
