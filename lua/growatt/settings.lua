@@ -131,7 +131,8 @@ kind("param_or_params", function(v, name, fname)
 end)
 
 kind("settings_table", function(v, name, fname)
-  return errors.check(v, "table", name, fname, 4)
+  errors.check(v, "table", name, fname, 4) -- a statement: a tail call would shift the level
+  return v
 end)
 
 --- A value the reference passes through str(): a string or a number.
