@@ -43,15 +43,29 @@ local function render(template, vars)
   end))
 end
 
--- Starts nginx from `template`; opts: workers, env = { NAME = value }. Returns the handle.
+-- A port in 20000..59999, from the system's entropy (LuaJIT's math.random repeats per run).
+local function random_port()
+  local f = assert(io.open("/dev/urandom", "rb"))
+  local a, b = f:read(2):byte(1, 2)
+  f:close()
+  return 20000 + (a * 256 + b) % 40000
+end
+
+-- Starts nginx from `template`; opts: workers, env = { NAME = value }, files = { name =
+-- text } (written into the prefix first). Returns the handle.
 local function start_nginx(template, opts)
   local prefix = assert((sh('d=$(mktemp -d "${TMPDIR:-/tmp}/growatt-ngx.XXXXXX") && chmod 755 "$d" && echo "$d"'))
     :match("^(%S+)"))
   local env = {}
   for k, v in pairs(opts.env or {}) do env[#env + 1] = k .. "=" .. quote(v) end
+  for name, text in pairs(opts.files or {}) do
+    local f = assert(io.open(prefix .. "/" .. name, "w"))
+    f:write(text)
+    f:close()
+  end
   local self = setmetatable({ prefix = prefix }, NGINX)
   for _ = 1, 5 do
-    self.port = 20000 + math.random(0, 39999)
+    self.port = random_port()
     local conf = render(template, {
       PREFIX = prefix, PORT = tostring(self.port), WORKERS = tostring(opts.workers or 1),
       LUA_PATH = ROOT .. "/lua", CPATH = ROOT .. "/build/jit", EXAMPLE = ROOT .. "/examples/openresty",
@@ -167,7 +181,7 @@ http {
   fastcgi_temp_path @PREFIX@/fastcgi_temp;
   uwsgi_temp_path @PREFIX@/uwsgi_temp;
   scgi_temp_path @PREFIX@/scgi_temp;
-  lua_package_path "@LUA_PATH@/?.lua;@LUA_PATH@/?/init.lua;;";
+  lua_package_path "@PREFIX@/?.lua;@LUA_PATH@/?.lua;@LUA_PATH@/?/init.lua;;";
   lua_package_cpath "@CPATH@/?.so;;";
   lua_shared_dict growatt 1m;
   init_by_lua_block {
@@ -219,6 +233,34 @@ http {
         ngx.say(require("growatt.json").encode(out))
       }
     }
+    location = /store {
+      content_by_lua_block {
+        local store_shdict = require("growatt.store_shdict")
+        local json = require("growatt.json")
+        local a, b = store_shdict.new("growatt", "a"), store_shdict.new("growatt", "b")
+        local out = { empty = a:load() }
+        assert(a:save({ accounts = { a = { user_id = 1, cookies = "x" }, b = { user_id = 99 } } }))
+        assert(b:save({ accounts = { b = { user_id = 2 } } }))
+        out.a, out.b = a:load(), b:load()
+        out.updated = a:update(function(state) state.accounts.a.logins = 5 end)
+        ngx.shared.growatt:set("account:b", "{not json")
+        out.unreadable = b:load()
+        assert(a:save({ accounts = {} }))
+        out.deleted = a:load()
+        out.no_dict = select(2, pcall(store_shdict.new, "nope", "a"))
+        ngx.say(json.encode(out))
+      }
+    }
+    location = /store-race {
+      content_by_lua_block {
+        local threads = {}
+        local function bump() return ngx.run_worker_thread("growatt", "store_race", "bump", 250) end
+        for i = 1, 4 do threads[i] = ngx.thread.spawn(bump) end
+        for i = 1, 4 do assert(ngx.thread.wait(threads[i])) end
+        local state = require("growatt.store_shdict").new("growatt", "counter"):load()
+        ngx.say(state.accounts.counter.logins)
+      }
+    }
     location = /misuse {
       content_by_lua_block {
         local function raised(fn) local ok, msg = pcall(fn) return not ok and msg or "no error" end
@@ -237,6 +279,23 @@ http {
     }
   }
 }
+]]
+
+-- Run in worker threads by /store-race: store updates from threads that truly run at once.
+local STORE_RACE = [[
+local M = {}
+function M.bump(n)
+  local store = require("growatt.store_shdict").new("growatt", "counter")
+  for _ = 1, n do
+    assert(store:update(function(state)
+      local acc = state.accounts.counter or {}
+      acc.logins = (acc.logins or 0) + 1
+      state.accounts.counter = acc
+    end))
+  end
+  return true
+end
+return M
 ]]
 
 -- Growatt's hash of "demo-password", which must never show in a log.
@@ -502,7 +561,8 @@ describe("growatt.ngx", function()
   describe("the adapter", function()
     local nginx
     setup(function()
-      nginx = start_nginx(ADAPTER, { workers = 4, env = { GROWATT_SERVER = url } })
+      nginx = start_nginx(ADAPTER, { workers = 4, env = { GROWATT_SERVER = url },
+                                     files = { ["store_race.lua"] = STORE_RACE } })
     end)
     teardown(function()
       local log = nginx:stop()
@@ -594,6 +654,26 @@ describe("growatt.ngx", function()
       assert.equal(404, res.json.device_status)
       assert.equal(3, res.json.batch_plants)
       assert.equal("http", res.json.batch_err)
+    end)
+
+    it("keeps each account's state in the shared dict (growatt.store_shdict)", function()
+      local res = nginx:get("store")
+      assert.equal(200, res.status, res.body)
+      local m = res.json
+      assert.same({ accounts = {} }, m.empty)
+      -- a store reads and writes its own account only
+      assert.same({ accounts = { a = { user_id = 1, cookies = "x" } } }, m.a)
+      assert.same({ accounts = { b = { user_id = 2 } } }, m.b)
+      assert.same({ accounts = { a = { user_id = 1, cookies = "x", logins = 5 } } }, m.updated)
+      assert.same({ accounts = {} }, m.unreadable) -- what cannot be read starts afresh
+      assert.same({ accounts = {} }, m.deleted)
+      assert.matches("no lua_shared_dict 'nope' in nginx.conf", m.no_dict, 1, true)
+    end)
+
+    it("serialises store updates from worker threads running at once", function()
+      local res = nginx:get("store-race")
+      assert.equal(200, res.status, res.body)
+      assert.equal("1000\n", res.body)
     end)
 
     it("raises on misuse at the caller's line, with clear messages for configuration errors", function()
