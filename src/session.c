@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <limits.h>
 #include <stdint.h>
+#include <time.h>
 #include "session.h"
 #include "encode.h"
 
@@ -271,12 +272,12 @@ static void config_option(lua_State *L, growatt_config *c, int apply)
  * With c NULL, only validates. */
 void growatt_config_set(lua_State *L, growatt_config *c, int idx)
 {
-    int apply;
+    int apply, walks = c != NULL ? 2 : 1;
     if (lua_isnoneornil(L, idx))
         return;
     luaL_checktype(L, idx, LUA_TTABLE);
     idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
-    for (apply = 0; apply <= (c != NULL); apply++) {
+    for (apply = 0; apply < walks; apply++) {
         lua_pushnil(L);
         while (lua_next(L, idx) != 0) {
             config_option(L, c, apply);
@@ -830,7 +831,9 @@ static void push_headers(lua_State *L, growatt_buf *head)
         /* status line, the blank end of the headers, an obsolete folded line: not headers */
         if (eol == line || is_blank(*line) || (eol - line >= 5 && memcmp(line, "HTTP/", 5) == 0))
             continue;
-        if ((colon = memchr(line, ':', (size_t)(eol - line))) == NULL)
+        /* a line without a colon or without a name (":x", "bad name: x") is not a header */
+        if ((colon = memchr(line, ':', (size_t)(eol - line))) == NULL ||
+            !is_token(line, (size_t)(colon - line)))
             continue;
         for (v = line; v < colon; v++)
             *v = (char)lower((unsigned char)*v);
@@ -933,13 +936,34 @@ static int session_request(lua_State *L)
     return growatt_transfer_push_result(L, &s->xfer, rc);
 }
 
-/* The cookie list is owned by the session while it is copied into Lua, so that a memory
- * error during the copy leaves it to be freed by the next call or by close. */
+/* Whether a line of CURLINFO_COOKIELIST (Netscape format: domain, tailmatch, path, secure,
+ * expiry, name, value, tab-separated; expiry 0 for a session cookie) is an expired cookie.
+ * curl never sends one, but keeps it until the next cookie is added, and lists it. */
+static int cookie_expired(const char *line, time_t now)
+{
+    int field;
+    long long expires;
+
+    for (field = 0; field < 4; field++) {
+        if ((line = strchr(line, '\t')) == NULL)
+            return 0;
+        line++;
+    }
+    expires = strtoll(line, NULL, 10);
+    return expires != 0 && expires <= (long long)now;
+}
+
+/* The cookies the session would send, one line each: expired ones are left out, so that
+ * what is exported imports back to itself. The cookie list is owned by the session while it
+ * is copied into Lua, so that a memory error during the copy leaves it to be freed by the
+ * next call or by close. */
 static int session_cookies(lua_State *L)
 {
     growatt_session *s = check_session(L);
     struct curl_slist *item;
     luaL_Buffer b;
+    time_t now = time(NULL);
+    int first = 1;
 
     curl_slist_free_all(s->cookie_export);
     s->cookie_export = NULL;
@@ -950,9 +974,12 @@ static int session_cookies(lua_State *L)
     }
     luaL_buffinit(L, &b);
     for (item = s->cookie_export; item != NULL; item = item->next) {
-        if (item != s->cookie_export)
+        if (cookie_expired(item->data, now))
+            continue;
+        if (!first)
             luaL_addchar(&b, '\n');
         luaL_addstring(&b, item->data);
+        first = 0;
     }
     luaL_pushresult(&b);
     curl_slist_free_all(s->cookie_export);
