@@ -214,12 +214,13 @@ end
 -- error of kind `auth` (502/501), `locked` (507, with `locked_until`), `rate_limited` (the
 -- login guard, with `retry_after`) or `api`. When the store holds a live session of the
 -- same user (e.g. from the previous run of a cron script), no request is made: the stored
--- copy of the login reply comes back, without user.password and user.token.
+-- copy of the login reply comes back, without user.password and user.token. A dry run
+-- returns the request with "***" where the hash goes.
 function Api:login(username, password, is_password_hashed)
   errors.check(username, "string", "username", "login")
   errors.check(password, "string", "password", "login")
   local hash = is_password_hashed and password or core.hash_password(password)
-  if self.dry_run then return self:_login_request(username, hash) end
+  if self.dry_run then return self:_login_request(username, "***") end -- no secret in output
   return policy.login(self, username, hash)
 end
 

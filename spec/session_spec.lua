@@ -258,6 +258,12 @@ describe("session safety", function()
       assert.equal(1, logins())
     end)
 
+    it("a dry run of login shows *** where the hash goes", function()
+      local req = api({ dry_run = true }):login("demo", PASSWORD)
+      assert.same({ { "userName", "demo" }, { "password", "***" } }, req.form)
+      assert.equal(0, #S.requests())
+    end)
+
     it("answers a second login from the live stored session, without secrets", function()
       local a = logged_in()
       local again = assert(a:login("demo", PASSWORD))
