@@ -590,6 +590,102 @@ describe("growatt (command line)", function()
     end)
   end)
 
+  describe("with GROWATT_TOKEN (OpenAPI v1)", function()
+    local TOKEN = { GROWATT_TOKEN = "demo-token" }
+
+    -- The v1 requests the sandbox received, as "METHOD path", each with the token header.
+    local function v1_sent()
+      local list = {}
+      for _, r in ipairs(S.requests()) do
+        assert.equal("demo-token", r.headers.token)
+        list[#list + 1] = r.method .. " " .. r.path
+      end
+      return list
+    end
+
+    it("login has nothing to do and sends nothing", function()
+      local r = growatt_cli({ "login" }, { env = TOKEN })
+      assert.equal(0, r.code, r.err)
+      assert.matches("GROWATT_TOKEN is set", r.out)
+      assert.same({}, S.requests())
+    end)
+
+    it("plants, devices and status read through the token API, no login", function()
+      S.state({ v1 = { window = 0 } }) -- the 5-minute rule is specified on its own below
+      local r = growatt_cli({ "--json", "plants" }, { env = TOKEN })
+      assert.equal(0, r.code, r.err)
+      local plants = decode(r.out)
+      assert.same({ id = "2222207", name = "Garden mix + storage", power_w = 2400, total_kwh = 10500 }, plants[1])
+      assert.same({ "GET v1/plant/list" }, v1_sent())
+      r = growatt_cli({ "--json", "devices", "2222208" }, { env = TOKEN })
+      assert.equal(0, r.code, r.err)
+      assert.equal("tlx", decode(r.out)[1].type)
+      assert.same({ { "plant_id", "2222208" }, { "page", "" }, { "perpage", "" } }, S.last().query)
+      S.reset()
+      S.state({ v1 = { window = 0 } })
+      r = growatt_cli({ "--json", "status" }, { env = TOKEN })
+      assert.equal(0, r.code, r.err)
+      local by_sn = {}
+      for _, row in ipairs(decode(r.out)) do by_sn[row.device] = row end
+      assert.same({ plant = "2222207", device = "SPH6K00207", type = "mix", power_w = 2400, today_kwh = 12.6,
+        soc = 62, state = "online" }, by_sn.SPH6K00207)
+      assert.equal(1850, by_sn.MIN4K00208.power_w)
+      local paths = v1_sent()
+      table.sort(paths)
+      assert.same({ "GET v1/device/list", "GET v1/device/list", "GET v1/device/list", "GET v1/plant/list",
+        "POST v1/device/mix/mix_last_data", "POST v1/device/tlx/tlx_last_data" }, paths)
+      assert.equal(0, S.stats().logins)
+    end)
+
+    it("chart and history use plant/power and plant/energy within their range rules", function()
+      S.state({ v1 = { window = 0 } })
+      local r = growatt_cli({ "chart", "2222209", "--width", "80", "--date", "2026-06-21" }, { env = TOKEN })
+      assert.equal(0, r.code, r.err)
+      assert.matches("kW ┤", r.out)
+      assert.same({ { "plant_id", "2222209" }, { "date", "2026-06-21" } }, S.last().query)
+      S.reset()
+      S.state({ v1 = { window = 0 } })
+      r = growatt_cli({ "--json", "history", "2222207", "--from", "2026-10-01", "--to", "2026-10-20" }, { env = TOKEN })
+      assert.equal(0, r.code, r.err)
+      local rows = decode(r.out)
+      assert.equal(20, #rows)
+      assert.equal("2026-10-20", rows[20].date)
+      local reqs = S.requests()
+      assert.equal(3, #reqs) -- 8 + 8 + 4 days: the v1 allows 7 days between start and end
+      assert.same({ { "plant_id", "2222207" }, { "start_date", "2026-10-01" }, { "end_date", "2026-10-08" },
+        { "time_unit", "day" }, { "page", "1" }, { "perpage", "100" } }, reqs[1].query)
+      assert.equal("2026-10-17", reqs[3].query[2][2])
+    end)
+
+    it("a repeat within Growatt's 5 minutes exits 6; the token never shows", function()
+      assert.equal(0, growatt_cli({ "plants" }, { env = TOKEN }).code)
+      local r = growatt_cli({ "-v", "plants" }, { env = TOKEN })
+      assert.equal(6, r.code)
+      assert.matches("once per 5 minutes", r.err)
+      assert.falsy((r.out .. r.err):find("demo-token", 1, true))
+      r = growatt_cli({ "settings", "get", "MIN4K00208" }, { env = TOKEN })
+      assert.equal(2, r.code)
+      assert.matches("password login", r.err)
+    end)
+  end)
+
+  describe("--verbose", function()
+    it("prints each request on stderr, never a password, hash or session cookie", function()
+      local r = growatt_cli({ "--verbose", "login", "demo" }, { env = PASSWORD })
+      assert.equal(0, r.code, r.err)
+      assert.matches("growatt: POST newTwoLoginAPI.do %-> 200 %(%d+ ms%)", r.err)
+      local r2 = growatt_cli({ "-v", "status" })
+      assert.equal(0, r2.code, r2.err)
+      assert.matches("growatt: POST newMixApi.do op=getSystemStatus_KW %-> 200", r2.err)
+      local all = r.out .. r.err .. r2.out .. r2.err
+      assert.falsy(all:find("demo-password", 1, true))
+      assert.falsy(all:find(growatt.hash_password("demo-password"), 1, true))
+      for _, id in ipairs(S.http("GET", "__sandbox/sessions").json.issued) do
+        assert.falsy(all:find(id, 1, true), "a session id was printed")
+      end
+    end)
+  end)
+
   describe("plants", function()
     it("exits 3 when nobody logged in, and sends nothing", function()
       local r = growatt_cli({ "plants" })

@@ -5,7 +5,7 @@
 --   argv  the command's words (without the program name), as `arg` holds them
 --   env   a table of environment variables (default: os.getenv)
 --   sys   { stdout, stderr, stdin (files), isatty(name), columns(env),
---           read_secret(prompt, out), confirm(prompt, out, input) } (default: growatt.cli.term)
+--           read_secret(prompt), confirm(prompt, out, input) } (default: growatt.cli.term)
 --
 -- The commands live in growatt.cli.commands; this file parses the words, opens the API the
 -- command asks for (the password session kept in the state file, or a token) and turns
@@ -234,14 +234,22 @@ function Context:new_api(extra)
   return api
 end
 
---- The token API (GROWATT_TOKEN), or nil when no token is set.
+--- The token API (OpenAPI v1) when GROWATT_TOKEN is set, else nil.
 function Context:token_api()
+  if self._v1 ~= nil then return self._v1 or nil end
   local token = nonempty(self.env.GROWATT_TOKEN)
+  self._v1 = false
   if not token then return nil end
   if not growatt.openapi then cli.fail("usage", "this version has no OpenAPI v1 (token) support") end
   local ok, api = pcall(growatt.openapi, self:api_options({ token = token }))
   if not ok then cli.fail("usage", (tostring(api):gsub("^growatt%.openapi: ", ""))) end
+  self._v1 = api
   return api
+end
+
+--- The API the reading commands use: the token API with GROWATT_TOKEN, else the session.
+function Context:api()
+  return self:token_api() or self:session_api()
 end
 
 local RELOGIN_HINT = "run `growatt login` (or set GROWATT_PASSWORD to log in again by itself)"
@@ -250,7 +258,7 @@ local RELOGIN_HINT = "run `growatt login` (or set GROWATT_PASSWORD to log in aga
 -- the library's login (which reuses the live session kept in the state file, or logs in),
 -- else the kept session itself. Stops with exit status 3 when there is none.
 function Context:session_api()
-  if self._api then return self._api end
+  if self._session then return self._session end
   local username = nonempty(self.env.GROWATT_USERNAME) or self:saved().username
   if not username then cli.fail("auth", "not logged in: run `growatt login`") end
   local api = self:new_api()
@@ -260,7 +268,7 @@ function Context:session_api()
   elseif not api:resume(username) then
     cli.fail("auth", "not logged in as " .. username .. ": run `growatt login`")
   end
-  self._api = api
+  self._session = api
   return api
 end
 
@@ -308,7 +316,9 @@ local function run(argv, env, sys)
   local commands = require("growatt.cli.commands")
   local report = commands.run(ctx)
   if report then output.write(sys.stdout, report, ctx.format) end
-  if ctx._api and ctx._api.close then ctx._api:close() end
+  for _, api in ipairs({ ctx._session or false, ctx._v1 or false }) do
+    if api then api:close() end
+  end
   return report and report.status or cli.EXIT.ok
 end
 
@@ -331,7 +341,7 @@ function cli.main(argv, env, sys)
     return cli.EXIT[e.status] or cli.EXIT.failure
   end
   if tostring(e):find("interrupted!$") then
-    sys.stderr:write("\ngrowatt: interrupted\n")
+    sys.stderr:write("growatt: interrupted\n")
     return cli.EXIT.interrupted
   end
   sys.stderr:write("growatt: internal error: ", tostring(trace or e), "\n")

@@ -60,7 +60,7 @@ local function read_password(ctx)
   if ctx.args.password_stdin then
     password = nonempty(ctx.sys.stdin:read("*l"))
   elseif ctx.sys.isatty("stdin") then
-    password = ctx.sys.read_secret("Password: ", ctx.sys.stderr)
+    password = ctx.sys.read_secret("Password: ")
   else
     cli.fail("usage", "no password: set GROWATT_PASSWORD, use --password-stdin, or run on a terminal")
   end
@@ -74,18 +74,16 @@ command {
 Logs in with a user name and password and keeps the session in the state file, so that
 later commands do not log in again. The password comes from GROWATT_PASSWORD, from stdin
 (--password-stdin), or is asked for on the terminal without echo; it is never stored.
-With GROWATT_TOKEN set, checks the token instead: commands use the token while it is set.]],
+With GROWATT_TOKEN set there is nothing to log in: commands use the token while it is set.]],
   define = function(p)
     p:argument("username", "The account's user name (default: GROWATT_USERNAME, or asked for)."):args("?")
     p:flag("--password-stdin", "Read the password from the first line of stdin.")
   end,
   run = function(ctx)
     local v1 = ctx:token_api()
-    if v1 then
-      local reply = ctx:check(v1:plant_list())
-      local n = #list_of(reply.plants)
-      return message(string.format("token accepted: %d plant%s on %s", n, n == 1 and "" or "s", v1.server_url),
-        { token = true, plants = n, server_url = v1.server_url })
+    if v1 then -- nothing to log in: a request here would only use up Growatt's 5-minute window
+      return message("GROWATT_TOKEN is set: commands use the OpenAPI v1 on " .. v1.server_url
+        .. " with it; there is no session to keep", { token = true, server_url = v1.server_url })
     end
     local username = read_username(ctx)
     local password = read_password(ctx)
@@ -180,19 +178,26 @@ function commands.device_rows(list)
   return rows
 end
 
+--- The same rows of an OpenAPI v1 device_list reply ({ devices = ... }).
+function commands.v1_device_rows(reply)
+  local rows = {}
+  for i, d in ipairs(list_of(list_of(reply).devices)) do
+    rows[i] = { sn = d.device_sn, type = V1_TYPES[d.type] or output.text(d.type), alias = d.model,
+                state = online(d.lost), entry = d }
+  end
+  return rows
+end
+
+--- The rows of a device_list reply of `api` (the password API's or the token API's).
+function commands.rows_of_devices(ctx, reply)
+  if ctx:token_api() then return commands.v1_device_rows(reply) end
+  return commands.device_rows(reply)
+end
+
 --- The devices of a plant as rows (see device_rows).
 function commands.devices(ctx, plant_id)
-  local v1 = ctx:token_api()
-  if v1 then
-    local reply = ctx:check(v1:device_list(plant_id))
-    local rows = {}
-    for i, d in ipairs(list_of(reply.devices)) do
-      rows[i] = { sn = d.device_sn, type = V1_TYPES[d.type] or output.text(d.type), state = online(d.lost), entry = d }
-    end
-    return rows
-  end
-  local api = ctx:session_api()
-  return commands.device_rows(ctx:check(api:device_list(plant_id)))
+  local api = ctx:api()
+  return commands.rows_of_devices(ctx, ctx:check(api:device_list(plant_id)))
 end
 
 command {

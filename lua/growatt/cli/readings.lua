@@ -72,6 +72,20 @@ readings.DEVICES = {
 }
 readings.DEVICES.min, readings.DEVICES.sph = readings.DEVICES.tlx, readings.DEVICES.mix
 
+-- The same through the OpenAPI v1 (token): the latest values of MIN and SPH inverters.
+readings.V1_DEVICES = {
+  tlx = { calls = function(sn) return { { "min_energy", sn } } end,
+          read = function(d)
+            return { power_w = output.power_w(d.pac), today_kwh = output.energy_kwh(d.eacToday),
+                     soc = output.number(d.bdc1Soc or d.bmsSoc) }
+          end },
+  mix = { calls = function(sn) return { { "sph_energy", sn } } end,
+          read = function(d)
+            return { power_w = output.power_w(d.ppv), today_kwh = output.energy_kwh(d.epvtoday),
+                     soc = output.number(d.bmsSOC) }
+          end },
+}
+
 local STATUS_COLUMNS = {
   { "plant", "PLANT" },
   { "device", "DEVICE" },
@@ -84,7 +98,7 @@ local STATUS_COLUMNS = {
 
 -- Rows of the devices of `plants`, without their readings.
 local function device_rows(ctx, commands, plants)
-  local api = ctx:session_api()
+  local api = ctx:api()
   local calls = {}
   for i, p in ipairs(plants) do calls[i] = { "device_list", p.id } end
   local lists, errs = readings.fetch(ctx, api, calls, "devices of " .. #plants .. " plants")
@@ -94,7 +108,7 @@ local function device_rows(ctx, commands, plants)
       failed = failed or errs[i]
       ctx:note("growatt: plant ", p.id, ": ", cli.describe(errs[i]))
     end
-    for _, d in ipairs(commands.device_rows(lists[i])) do
+    for _, d in ipairs(commands.rows_of_devices(ctx, lists[i])) do
       d.plant, d.device = p.id, d.sn
       rows[#rows + 1] = d
     end
@@ -107,11 +121,12 @@ end
 -- decides the exit status.
 function readings.status(ctx, commands)
   local plants = commands.plants(ctx)
-  local api = ctx:session_api()
+  local api = ctx:api()
+  local kinds = ctx:token_api() and readings.V1_DEVICES or readings.DEVICES
   local rows, failed = device_rows(ctx, commands, plants)
   local calls, owners = {}, {}
   for _, row in ipairs(rows) do
-    local kind = readings.DEVICES[row.type]
+    local kind = kinds[row.type]
     for _, call in ipairs(kind and kind.calls(row.sn, row.plant) or {}) do
       calls[#calls + 1] = call
       owners[#owners + 1] = row
@@ -134,7 +149,7 @@ function readings.status(ctx, commands)
     local r = replies[row]
     if r and not row.err then
       for i = 1, #r do r[i] = list_of(r[i]) end
-      for k, v in pairs(readings.DEVICES[row.type].read(unpack(r))) do row[k] = v end
+      for k, v in pairs(kinds[row.type].read(unpack(r))) do row[k] = v end
     end
     row.err = nil
   end
@@ -213,6 +228,40 @@ local function history_rows(rows, plant, by, call, back, first, last)
   end
 end
 
+-- The OpenAPI v1's plant_energy_history calls of a range: at most 8 days, two calendar
+-- years of months or 21 years per call (its range rules), 100 rows a page.
+local function v1_history_calls(plant, by, from, to)
+  local calls = {}
+  local function add(s, e) calls[#calls + 1] = { "plant_energy_history", plant, s, e, by, 1, 100 } end
+  if by == "day" then
+    local t = os.time({ year = from.year, month = from.month, day = from.day, hour = 12 })
+    local last = os.time({ year = to.year, month = to.month, day = to.day, hour = 12 })
+    while t <= last do
+      local e = math.min(t + 7 * 86400, last)
+      add(os.date("%Y-%m-%d", t), os.date("%Y-%m-%d", e))
+      t = e + 86400
+    end
+  else
+    local step = by == "month" and 2 or 21
+    for y = from.year, to.year, step do
+      local last = math.min(y + step - 1, to.year)
+      add(string.format("%04d-%02d-01", y, y == from.year and from.month or 1),
+        string.format("%04d-%02d-01", last, last == to.year and to.month or 12))
+    end
+  end
+  return calls
+end
+
+-- The rows of one plant_energy_history reply ({ energys = { { date, energy } } }) in the range.
+local function v1_history_rows(rows, plant, reply, first, last)
+  for _, e in ipairs(list_of(list_of(reply).energys)) do
+    local date, kwh = tostring(e.date), output.energy_kwh(e.energy)
+    if kwh and date >= first and date <= last then
+      rows[#rows + 1] = { plant = plant, date = date, energy_kwh = kwh }
+    end
+  end
+end
+
 --- The energy of each day, month or year of the range, per plant.
 function readings.history(ctx, commands)
   local args = ctx.args
@@ -220,16 +269,22 @@ function readings.history(ctx, commands)
   local first, last = key_of(args.by, from.year, from.month, from.day), key_of(args.by, to.year, to.month, to.day)
   if first > last then cli.fail("usage", "--from " .. first .. " is after --to " .. last) end
   local plants = args.plant and { { id = args.plant } } or commands.plants(ctx)
-  local api = ctx:session_api()
+  local api, v1 = ctx:api(), ctx:token_api()
+  local calls_of = v1 and v1_history_calls or history_calls
   local rows, n, total = {}, 0, 0
-  for _, p in ipairs(plants) do total = total + #history_calls(p.id, args.by, from, to) end
+  for _, p in ipairs(plants) do total = total + #calls_of(p.id, args.by, from, to) end
   for _, p in ipairs(plants) do
-    for _, call in ipairs(history_calls(p.id, args.by, from, to)) do
+    for _, call in ipairs(calls_of(p.id, args.by, from, to)) do
       n = n + 1
       ctx:progress(string.format("history of plant %s: %d/%d...", p.id, n, total))
-      local back, err = api:plant_detail(call[2], call[3], call[4])
+      local reply, err = api[call[1]](api, unpack(call, 2, #call))
       ctx:progress(nil)
-      history_rows(rows, p.id, args.by, call, ctx:check(back, err), first, last)
+      reply = ctx:check(reply, err)
+      if v1 then
+        v1_history_rows(rows, p.id, reply, first, last)
+      else
+        history_rows(rows, p.id, args.by, call, reply, first, last)
+      end
     end
   end
   return rows
@@ -245,16 +300,23 @@ end
 --- The points of a day's power curve of a plant: { minute, watts } in time order, and the
 -- reply's plantData.
 function readings.day_curve(ctx, plant, date)
-  local api = ctx:session_api()
-  local back = ctx:check(api:plant_detail(plant, 0, date))
   local points = {}
-  for k, v in pairs(list_of(back.data)) do
-    local h, m = tostring(k):match("(%d%d?):(%d%d)$")
-    local w = output.power_w(v)
+  local function add(time, power)
+    local h, m = tostring(time):match("(%d%d?):(%d%d)$")
+    local w = output.power_w(power)
     if h and w then points[#points + 1] = { minute = tonumber(h) * 60 + tonumber(m), watts = w } end
   end
+  local info = {}
+  local v1 = ctx:token_api()
+  if v1 then -- { powers = { { time = "YYYY-MM-DD HH:MM", power = W or null } } }
+    for _, p in ipairs(list_of(ctx:check(v1:plant_power_overview(plant, date)).powers)) do add(p.time, p.power) end
+  else -- back.data = { ["HH:MM"] = W }
+    local back = ctx:check(ctx:session_api():plant_detail(plant, 0, date))
+    for k, v in pairs(list_of(back.data)) do add(k, v) end
+    info = list_of(back.plantData)
+  end
   table.sort(points, function(a, b) return a.minute < b.minute end)
-  return points, list_of(back.plantData)
+  return points, info
 end
 
 -- The peak of the curve and its energy (5-minute points: each counts 5/60 h).
@@ -275,22 +337,24 @@ local CHART_COLUMNS = {
 
 function readings.chart(ctx, commands)
   local args = ctx.args
-  local plant = args.plant
+  local plant, name = args.plant, nil
   if not plant then
-    plant = (commands.plants(ctx)[1] or cli.fail("api", "the account has no plants")).id
+    local first = commands.plants(ctx)[1] or cli.fail("api", "the account has no plants")
+    plant, name = first.id, first.name
   end
   local date = args.date or os.date("%Y-%m-%d")
   if not date:match("^%d%d%d%d%-%d%d%-%d%d$") then cli.fail("usage", "--date " .. date .. ": expected YYYY-MM-DD") end
   local points, info = readings.day_curve(ctx, plant, date)
+  name = info.plantName or name
   local peak, energy = summary(points)
   local rows = {}
   for i, p in ipairs(points) do rows[i] = { time = hhmm(p.minute), power_w = p.watts } end
   local report = { columns = CHART_COLUMNS, rows = rows, json = {
-    plant = plant, name = info.plantName, date = date, peak_w = peak.watts, peak_time = hhmm(peak.minute),
+    plant = plant, name = name, date = date, peak_w = peak.watts, peak_time = hhmm(peak.minute),
     energy_kwh = math.floor(energy * 100 + 0.5) / 100, points = rows,
   } }
   if ctx.format == "text" then
-    local title = string.format("%s · %s · peak %s at %s · %.1f kWh", info.plantName or plant, date,
+    local title = string.format("%s · %s · peak %s at %s · %.1f kWh", name or plant, date,
       output.watts(peak.watts), hhmm(peak.minute), energy)
     local width = args.width or ctx.sys.columns(ctx.env)
     local lines, err = chart.draw(points, { width = width, height = args.height, title = title })

@@ -35,14 +35,17 @@ function term.columns(env)
   return 80
 end
 
--- Reads one line from the terminal on stdin with echo off. The shell restores echo on every
+-- Reads one line from the terminal on stdin with echo off. Echo goes off before the prompt
+-- is shown, so nothing typed after the prompt can appear; the shell restores echo on every
 -- way out (a line, end of input, Ctrl-C, a kill), so the terminal is never left silent.
 local READ_SECRET = [[
-trap 'stty echo 2>/dev/null; exit 130' INT TERM HUP
+trap 'stty echo 2>/dev/null; printf "\n" >&2; exit 130' INT TERM HUP
 stty -echo 2>/dev/null
+printf '%s' "$1" >&2
 IFS= read -r line
 status=$?
 stty echo 2>/dev/null
+printf '\n' >&2
 [ $status -eq 0 ] && printf '%s' "$line"
 exit $status]]
 
@@ -50,16 +53,14 @@ local function quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
---- Writes `prompt` to `out` and reads a line from the terminal without echoing it.
+--- Shows `prompt` on stderr and reads a line from the terminal without echoing it.
 -- Returns the line, or nil when the input ended or was interrupted.
-function term.read_secret(prompt, out)
-  out:write(prompt)
-  out:flush()
-  local p = assert(io.popen("sh -c " .. quote(READ_SECRET), "r"))
+function term.read_secret(prompt)
+  io.stderr:flush()
+  local p = assert(io.popen("sh -c " .. quote(READ_SECRET) .. " sh " .. quote(prompt), "r"))
   local line = p:read("*a")
-  local ok = p:close()
-  out:write("\n")
-  if ok == nil or ok == false or line == "" then return nil end
+  p:close()
+  if line == "" then return nil end
   return line
 end
 
