@@ -82,6 +82,7 @@ local function start_nginx(template, opts)
       sh("rm -rf " .. quote(prefix))
       error("nginx did not start: " .. out)
     end
+    os.remove(prefix .. "/error.log") -- the next port starts a clean log
   end
   self.url = "http://127.0.0.1:" .. self.port .. "/"
   -- If this process dies without stopping it, nginx goes within a second.
@@ -184,6 +185,7 @@ http {
   lua_package_path "@PREFIX@/?.lua;@LUA_PATH@/?.lua;@LUA_PATH@/?/init.lua;;";
   lua_package_cpath "@CPATH@/?.so;;";
   lua_shared_dict growatt 1m;
+  lua_worker_thread_vm_pool_size 2; # fewer than the calls in flight: they must queue
   init_by_lua_block {
     local gngx = require("growatt.ngx")
     function new_api(opts)
@@ -254,9 +256,9 @@ http {
     location = /store-race {
       content_by_lua_block {
         local threads = {}
-        local function bump() return ngx.run_worker_thread("growatt", "store_race", "bump", 250) end
-        for i = 1, 4 do threads[i] = ngx.thread.spawn(bump) end
-        for i = 1, 4 do assert(ngx.thread.wait(threads[i])) end
+        local function bump() return ngx.run_worker_thread("growatt", "store_race", "bump", 500) end
+        for i = 1, 2 do threads[i] = ngx.thread.spawn(bump) end
+        for i = 1, 2 do assert(ngx.thread.wait(threads[i])) end
         local state = require("growatt.store_shdict").new("growatt", "counter"):load()
         ngx.say(state.accounts.counter.logins)
       }
@@ -623,6 +625,18 @@ describe("growatt.ngx", function()
         assert.is_true(r.err.retry_after > 50 and r.err.retry_after <= 60)
       end
       assert.equal(0, S.stats().logins)
+    end)
+
+    it("queues calls beyond the worker's thread VMs instead of failing them", function()
+      plants("", 1)
+      S.faults({ { path = "PlantListAPI.do", stall = 0.3 } })
+      local t0 = now()
+      local out = plants("", 24) -- 8 in flight at most: 4 workers, 2 thread VMs each
+      for _, r in ipairs(out) do
+        assert.same({}, r.err or {})
+        assert.equal(3, r.plants)
+      end
+      assert.is_true(now() - t0 >= 0.6, "the calls did not queue")
     end)
 
     it("sends a refused login once, whatever the number of workers and calls", function()

@@ -35,7 +35,8 @@ M.OPTIONS = {
   password_hash = "string",  -- or the hash itself
   shdict = "string",         -- the lua_shared_dict's name (default "growatt")
   pool = "string",           -- the thread_pool's name (default "growatt")
-  login_wait = "number",     -- seconds a call waits for another worker's login (default: timeout + 5)
+  wait = "number",           -- seconds a call may wait for another worker's login or a free
+                             -- thread VM (lua_worker_thread_vm_pool_size) (default: timeout + 5)
 }
 
 -- growatt.new options that cannot cross into a worker thread, or that this module sets.
@@ -150,7 +151,7 @@ function M.new(opts)
     dict = ngx.shared[shdict],
     store = store_shdict.new(shdict, opts.username),
     options = api_options,
-    login_wait = opts.login_wait or (opts.timeout or M.DEFAULTS.timeout) + 5,
+    wait = opts.wait or (opts.timeout or M.DEFAULTS.timeout) + 5,
   }, Client)
 end
 
@@ -184,14 +185,27 @@ end
 -- Calls
 
 -- Runs one job in the thread pool; returns its answer (see growatt.ngx_thread), or
--- { failed = message } when nginx could not run it (no such thread pool, a value that
--- cannot cross into a thread).
+-- { failed = message } when nginx cannot run it (no such thread pool, a value that cannot
+-- cross into a thread). When every thread VM of this worker is busy (at most
+-- lua_worker_thread_vm_pool_size, 10 by default), the call waits for one.
 function Client:_thread(job)
   job.options, job.shdict, job.username = self.options, self.shdict, self.username
-  local ok, done, out = pcall(ngx.run_worker_thread, self.pool, M.THREAD_MODULE, "call", job)
-  if ok and done then return out end
-  return { requests = 0, failed = "growatt.ngx: the worker thread failed (is there a 'thread_pool " ..
-    self.pool .. "' at nginx.conf's main level?): " .. tostring(ok and out or done) }
+  local deadline = ngx.now() + self.wait
+  while true do
+    local ok, done, out = pcall(ngx.run_worker_thread, self.pool, M.THREAD_MODULE, "call", job)
+    if ok and done then return out end
+    local message = tostring(ok and out or done)
+    if message ~= "no available Lua vm" then
+      return { requests = 0, failed = "growatt.ngx: the worker thread failed (is there a 'thread_pool " ..
+        self.pool .. "' at nginx.conf's main level?): " .. message }
+    end
+    if ngx.now() >= deadline then
+      local err = errors.new("timeout", "no worker-thread Lua VM was free for " .. self.wait ..
+        " s (lua_worker_thread_vm_pool_size)")
+      return { requests = 0, results = { n = 2, nil, err } }
+    end
+    ngx.sleep(0.005)
+  end
 end
 
 -- Runs the job with a session: the shared one if there is one (other than `stale`, a
@@ -201,13 +215,13 @@ end
 -- request, while the account is locked or when the last login is too recent.
 function Client:_login_and_call(job, stale)
   local lock = "login:" .. self.username
-  local deadline = ngx.now() + self.login_wait
+  local deadline = ngx.now() + self.wait
   while true do
     if has_session(self:_account(), stale) then
       if not job.method then return { requests = 0, results = { n = 1, self:_account().login } } end
       return self:_thread(job)
     end
-    if self.dict:add(lock, ngx.worker.pid(), self.login_wait) then
+    if self.dict:add(lock, ngx.worker.pid(), self.wait) then
       -- a login may have ended between our look and the lock: look again
       if not has_session(self:_account(), stale) then
         job.hash = self.hash
@@ -217,7 +231,7 @@ function Client:_login_and_call(job, stale)
       end
       self.dict:delete(lock)
     elseif ngx.now() >= deadline then
-      local err = errors.new("timeout", "waited " .. self.login_wait .. " s for another worker's login")
+      local err = errors.new("timeout", "waited " .. self.wait .. " s for another worker's login")
       return { results = { n = 2, nil, err }, requests = 0 }
     else
       ngx.sleep(0.02)
