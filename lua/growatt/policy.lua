@@ -362,11 +362,13 @@ end
 local function recover(api)
   local name, dead = api.username, in_use[api]
   if not name then return end
-  local acc = (api.store:load().accounts or {})[name]
-  if acc and acc.cookies ~= dead and take_up(api, name) then return true end
-  update_account(api, name, function(a)
-    if a.cookies == dead then a.cookies, a.login = nil, nil end
-  end)
+  if dead then -- else the session came from elsewhere: nothing to compare the store with
+    local acc = (api.store:load().accounts or {})[name]
+    if acc and acc.cookies ~= dead and take_up(api, name) then return true end
+    update_account(api, name, function(a)
+      if a.cookies == dead then a.cookies, a.login = nil, nil end
+    end)
+  end
   local c = credentials[api]
   if not c then return end
   api._stats.logins = api._stats.logins + 1
