@@ -203,8 +203,9 @@ http {
       content_by_lua_block {
         local json = require("growatt.json")
         local args = ngx.req.get_uri_args()
+        local budget = tonumber(args.budget)
         local api = new_api({ username = args.user, password = args.password,
-                              login_interval = tonumber(args.interval) })
+                              login_interval = tonumber(args.interval), budget = budget and { per_day = budget } })
         local login, err = api:login()
         local list
         if login then list, err = api:plant_list(login.user.id) end
@@ -637,6 +638,17 @@ describe("growatt.ngx", function()
         assert.equal(3, r.plants)
       end
       assert.is_true(now() - t0 >= 0.6, "the calls did not queue")
+    end)
+
+    it("counts the request budget over all workers", function()
+      local out = plants("?budget=5", 10)
+      local kinds = {}
+      for _, r in ipairs(out) do
+        local kind = r.err and r.err.kind or "ok"
+        kinds[kind] = (kinds[kind] or 0) + 1
+      end
+      assert.same({ ok = 4, rate_limited = 6 }, kinds) -- the login and 4 plant lists
+      assert.equal(5, S.stats().requests)
     end)
 
     it("sends a refused login once, whatever the number of workers and calls", function()

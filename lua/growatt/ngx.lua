@@ -52,7 +52,7 @@ local Client = {}
 M.Client = Client
 
 -- Methods of growatt.Api that do not become thread calls here.
-local LOCAL = { new = true, close = true, login = true }
+local LOCAL = { close = true, login = true }
 
 -- Error values back from their plain, marked form (growatt.ngx_thread), wherever they are.
 local function import(v)
@@ -162,8 +162,11 @@ function Client:_account()
   return self.store:load().accounts[self.username] or {}
 end
 
+-- Whether the state holds a live session (as the session policy takes one up), other than
+-- `stale`.
 local function has_session(account, stale)
   return type(account.cookies) == "string" and account.cookies ~= "" and account.cookies ~= stale
+    and type(account.login) == "table"
 end
 
 -- The client's counters in the dict: "stat:<username>:<name>".
@@ -259,7 +262,7 @@ function Client:login(...)
     error("growatt.ngx: login takes no arguments (the credentials are given to growatt.ngx.new)", 2)
   end
   local account = self:_account()
-  if has_session(account) and account.login then return account.login end
+  if has_session(account) then return account.login end
   local results = finish(self, self:_login_and_call({}))
   return results[1], results[2]
 end
