@@ -474,7 +474,7 @@ describe("growatt.ngx", function()
       assert.equal(200, res.status)
       assert.equal(3, #res.json.plants)
       assert.matches("HTTP 503", res.json.last_error)
-      local later = wait_for(5, function()
+      local later = wait_for(10, function()
         local r = nginx:get("solar/plants.json")
         return r.json.age_seconds >= 2 and r
       end)
@@ -486,7 +486,7 @@ describe("growatt.ngx", function()
       assert.is_true(sample(m, "growatt_client_errors_total", { kind = "http" }) >= 1)
       -- Growatt back: fresh data again
       S.faults({})
-      assert.truthy(wait_for(5, function()
+      assert.truthy(wait_for(10, function()
         local r = nginx:get("solar/plants.json")
         return r.json.last_error == nil and r.json.age_seconds < 2
       end))

@@ -118,7 +118,7 @@ local function collect(list, tree)
     }
     plants[#plants + 1], by_id[plant.id] = plant, plant
   end
-  for _, p in ipairs(tree and tree.plants or {}) do
+  for _, p in ipairs(tree.plants) do
     local plant = by_id[tostring(p.id)]
     if plant then
       for _, d in ipairs(p.devices or {}) do plant.devices[#plant.devices + 1] = device_figures(d) end
@@ -142,12 +142,10 @@ local function fetch()
   local list
   list, err = api:plant_list(login.user.id)
   if not list then return fail(tostring(err)) end
-  local tree, werr = api:walk({ concurrency = CONCURRENCY })
-  if tree then
-    add_energy(tree)
-  else
-    ngx.log(ngx.WARN, "solar refresh: no device data: ", tostring(werr))
-  end
+  local tree
+  tree, err = api:walk({ concurrency = CONCURRENCY })
+  if not tree then return fail(tostring(err)) end
+  add_energy(tree)
   -- lua-cjson writes an empty table as {}: a plant without devices gets [] as it should
   local text = json.encode({ updated_at = ngx.now(), plants = collect(list, tree) })
     :gsub('"devices":{}', '"devices":[]')
