@@ -277,6 +277,14 @@ http {
           no_dict = raised(function() return new_api({ shdict = "nope" }) end),
           login_args = raised(function() return api:login("demo", "x") end),
           no_method = api.no_such_method == nil,
+          exposed = (function()
+            local hash = require("growatt").hash_password("demo-password")
+            local text = require("growatt.json").encode({ api.options, api.username, api.pool, api.shdict })
+            for _, v in pairs(api) do
+              if v == hash or v == "demo-password" then return true end
+            end
+            return text:find(hash, 1, true) ~= nil or text:find("demo-password", 1, true) ~= nil
+          end)(),
         }))
       }
     }
@@ -717,6 +725,7 @@ describe("growatt.ngx", function()
       assert.matches("no lua_shared_dict 'nope'", m.no_dict, 1, true)
       assert.matches("login takes no arguments", m.login_args, 1, true)
       assert.is_true(m.no_method)
+      assert.is_false(m.exposed) -- the client table holds neither the password nor its hash
       assert.equal(0, S.stats().requests) -- nothing was sent for any of them
     end)
   end)

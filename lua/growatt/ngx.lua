@@ -48,6 +48,9 @@ local NOT_HERE = {
 
 M.DEFAULTS = { shdict = "growatt", pool = "growatt", timeout = 30 }
 
+-- The password hash of each client, kept out of the client table (which users may print).
+local hashes = setmetatable({}, { __mode = "k" })
+
 local Client = {}
 M.Client = Client
 
@@ -143,9 +146,8 @@ function M.new(opts)
   api_options.agent_identifier, api_options.add_random_user_id = probe.user_agent, nil
   probe:close()
   local shdict = opts.shdict or M.DEFAULTS.shdict
-  return setmetatable({
+  local client = setmetatable({
     username = opts.username,
-    hash = opts.password_hash or growatt.hash_password(opts.password),
     pool = opts.pool or M.DEFAULTS.pool,
     shdict = shdict,
     dict = ngx.shared[shdict],
@@ -153,6 +155,8 @@ function M.new(opts)
     options = api_options,
     wait = opts.wait or (opts.timeout or M.DEFAULTS.timeout) + 5,
   }, Client)
+  hashes[client] = opts.password_hash or growatt.hash_password(opts.password)
+  return client
 end
 
 ---------------------------------------------------------------------------
@@ -227,7 +231,7 @@ function Client:_login_and_call(job, stale)
     if self.dict:add(lock, ngx.worker.pid(), self.wait) then
       -- a login may have ended between our look and the lock: look again
       if not has_session(self:_account(), stale) then
-        job.hash = self.hash
+        job.hash = hashes[self]
         local out = self:_thread(job)
         self.dict:delete(lock)
         return out
