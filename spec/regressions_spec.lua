@@ -66,6 +66,22 @@ describe("regressions", function()
     end)
   end)
 
+  describe("request URLs", function()
+    -- fuzz/request: with a "#" in the path, the query was appended after it, inside the
+    -- fragment, which curl drops: the parameters were never sent
+    it("puts the query before a fragment, which is not sent", function()
+      local url, done = one_reply("HTTP/1.1 204 No Content\r\n\r\n")
+      if not url then return pending("needs luasocket for lua5.4") end
+      local s = core.session({ base_url = url, timeout = 5 })
+      local res, err = s:request("GET", "plant.do?op=x#part", { query = { { "plantId", 1 }, { "d", "a#b" } } })
+      local request = done()
+      assert.is_nil(err)
+      assert.equal(204, res.status)
+      assert.equal("GET /plant.do?op=x&plantId=1&d=a%23b HTTP/1.1", request:match("^[^\r\n]*"))
+      s:close()
+    end)
+  end)
+
   describe("cookies", function()
     local LIVE = "127.0.0.1\tFALSE\t/\tFALSE\t0\tJSESSIONID\tlive"
     local EXPIRED = "127.0.0.1\tFALSE\t/api\tFALSE\t1\told\texpired"

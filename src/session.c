@@ -450,13 +450,21 @@ static int push_url(lua_State *L, const growatt_config *c, int path, int opts)
         growatt_push_encoded(L, query, "query");
         lua_remove(L, query);
         if (lua_rawlen(L, -1) > 0) {
+            /* The query goes before a fragment ("a#f" -> "a?q#f"): after it, curl would
+             * drop it with the fragment, which is never sent. */
+            const char *hash;
+            size_t cut;
             s = lua_tolstring(L, -2, &len);
-            lua_pushstring(L, memchr(s, '?', len) != NULL ? "&" : "?");
-            lua_insert(L, -2);
-            lua_concat(L, 3);
-        } else {
-            lua_pop(L, 1);
+            hash = memchr(s, '#', len);
+            cut = hash != NULL ? (size_t)(hash - s) : len;
+            lua_pushlstring(L, s, cut);
+            lua_pushstring(L, memchr(s, '?', cut) != NULL ? "&" : "?");
+            lua_pushvalue(L, -3);
+            lua_pushlstring(L, s + cut, len - cut);
+            lua_concat(L, 4);
+            lua_replace(L, -3);
         }
+        lua_pop(L, 1);
     }
     s = lua_tolstring(L, -1, &len);
     if (strlen(s) != len)
