@@ -66,6 +66,27 @@ describe("regressions", function()
     end)
   end)
 
+  describe("status line", function()
+    -- fuzz/response: curl read "HTTP/21310 . Found" as the status 1310, which came back as a
+    -- reply
+    it("a status outside 100..999 is a protocol error, and the session goes on", function()
+      local url, done = one_reply("HTTP/21310 . Found\r\nLocation: /x\r\n\r\n")
+      if not url then return pending("needs luasocket for lua5.4") end
+      local s = core.session({ timeout = 5 })
+      local res, err = s:request("GET", url)
+      done()
+      assert.is_nil(res)
+      assert.equal("protocol", err.kind)
+      assert.equal("malformed status line", err.message)
+      url, done = one_reply("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+      res, err = s:request("GET", url)
+      done()
+      assert.is_nil(err)
+      assert.equal("ok", res.body)
+      s:close()
+    end)
+  end)
+
   describe("request URLs", function()
     -- fuzz/request: with a "#" in the path, the query was appended after it, inside the
     -- fragment, which curl drops: the parameters were never sent
@@ -99,6 +120,24 @@ describe("regressions", function()
       assert.equal("", s:cookies())
       s:close()
       again:close()
+    end)
+
+    -- fuzz/cookies: curl took ".Set-Cookie: a=b" as a domain from an imported line, and listed
+    -- the cookie as a line that reads back as a Set-Cookie header
+    it("the export leaves out cookies whose domain is no host name", function()
+      local s = core.session()
+      s:set_cookies(table.concat({
+        ".Set-Cookie: a=b\t/\tTRUE\t0\tn\tv",
+        "bad host\tFALSE\t/\tFALSE\t0\tn\tv",
+        "[::1]\tFALSE\t/\tFALSE\t0\tv6\tx",
+        "#HttpOnly_.growatt.com\tTRUE\t/\tTRUE\t0\tSERVERID\ty",
+      }, "\n"))
+      local lines = {}
+      for line in s:cookies():gmatch("[^\n]+") do lines[#lines + 1] = line end
+      table.sort(lines)
+      assert.same({ "#HttpOnly_.growatt.com\tTRUE\t/\tTRUE\t0\tSERVERID\ty", "[::1]\tFALSE\t/\tFALSE\t0\tv6\tx" },
+        lines)
+      s:close()
     end)
   end)
 end)

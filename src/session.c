@@ -865,6 +865,12 @@ int growatt_transfer_push_result(lua_State *L, growatt_transfer *t, CURLcode rc)
     curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url);
     curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &redirect);
     curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &elapsed_us);
+    /* curl reads a status line such as "HTTP/2 1310" as the status 1310: no HTTP reply. */
+    if (status < 100 || status > 999) {
+        buf_reset(&t->body);
+        buf_reset(&t->head);
+        return growatt_push_error(L, "protocol", "malformed status line", -1);
+    }
 
     lua_createtable(L, 0, 6);
     lua_pushinteger(L, (lua_Integer)status);
@@ -944,25 +950,45 @@ static int session_request(lua_State *L)
     return growatt_transfer_push_result(L, &s->xfer, rc);
 }
 
-/* Whether a line of CURLINFO_COOKIELIST (Netscape format: domain, tailmatch, path, secure,
- * expiry, name, value, tab-separated; expiry 0 for a session cookie) is an expired cookie.
- * curl never sends one, but keeps it until the next cookie is added, and lists it. */
-static int cookie_expired(const char *line, time_t now)
+/* A byte of a host name, or of an IPv6 address in brackets. */
+static int is_host_char(unsigned char c, int bracketed)
 {
-    int field;
-    long long expires;
-
-    for (field = 0; field < 4; field++) {
-        if ((line = strchr(line, '\t')) == NULL)
-            return 0;
-        line++;
-    }
-    expires = strtoll(line, NULL, 10);
-    return expires != 0 && expires <= (long long)now;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || (bracketed && (c == '[' || c == ']' || c == ':'));
 }
 
-/* The cookies the session would send, one line each: expired ones are left out, so that
- * what is exported imports back to itself. The cookie list is owned by the session while it
+/* Whether a line of CURLINFO_COOKIELIST (Netscape format: domain, tailmatch, path, secure,
+ * expiry, name, value, tab-separated; "#HttpOnly_" before the domain of an HttpOnly cookie;
+ * expiry 0 for a session cookie) is a cookie that can be sent: not expired (curl never sends
+ * one, but keeps it until the next cookie is added, and lists it), and for a host name or an
+ * address (curl takes any domain from an imported line, "Set-Cookie: x" included, and the
+ * line it lists for such a cookie reads back as something else). */
+static int cookie_sendable(const char *line, time_t now)
+{
+    const char *p = line;
+    long long expires;
+    int field;
+
+    if (strncmp(p, "#HttpOnly_", 10) == 0)
+        p += 10;
+    if (*p == '.')
+        p++;
+    for (line = p; *p != '\t'; p++)
+        if (!is_host_char((unsigned char)*p, *line == '['))
+            return 0;
+    if (p == line)
+        return 0;
+    for (field = 0; field < 4; field++) {
+        if ((p = strchr(p, '\t')) == NULL)
+            return 0;
+        p++;
+    }
+    expires = strtoll(p, NULL, 10);
+    return expires == 0 || expires > (long long)now;
+}
+
+/* The cookies the session can send, one line each (cookie_sendable), so that what is
+ * exported imports back to itself. The cookie list is owned by the session while it
  * is copied into Lua, so that a memory error during the copy leaves it to be freed by the
  * next call or by close. */
 static int session_cookies(lua_State *L)
@@ -982,7 +1008,7 @@ static int session_cookies(lua_State *L)
     }
     luaL_buffinit(L, &b);
     for (item = s->cookie_export; item != NULL; item = item->next) {
-        if (cookie_expired(item->data, now))
+        if (!cookie_sendable(item->data, now))
             continue;
         if (!first)
             luaL_addchar(&b, '\n');
