@@ -5,31 +5,12 @@ local S = require("spec.support.sandbox")
 local cjson = require("cjson")
 local growatt = require("growatt")
 
-local LUA = jit and "luajit" or "lua5.4"
-local CPATH = jit and "build/jit/?.so;;" or "build/5.4/?.so;;"
+local H = require("spec.support.session") -- shell, files, the interpreter running this spec
+
+local LUA, CPATH = H.LUA, H.CPATH .. ";;"
+local sh, read, write = H.sh, H.read, H.write
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return out
-end
 
 local function decode(s)
   local ok, v = pcall(cjson.decode, s)
@@ -78,7 +59,7 @@ Pane.__index = Pane
 local function pane(command)
   local p = setmetatable({ socket = "growatt-spec-" .. tostring({}):match("0x(%x+)") .. os.time() }, Pane)
   p.tmux = "tmux -L " .. q(p.socket) .. " "
-  sh(p.tmux .. "new-session -d -s spec -x 80 -y 24 -c " .. q(sh("pwd"):gsub("%s+$", "")) .. " " .. q(command))
+  sh(p.tmux .. "new-session -d -s spec -x 80 -y 24 -c " .. q(sh("pwd")) .. " " .. q(command))
   return p
 end
 
@@ -140,13 +121,12 @@ describe("growatt (command line)", function()
   local n = 0
   setup(function()
     url = S.start()
-    dir = os.tmpname()
-    os.remove(dir)
+    dir = H.tempdir()
     sh("mkdir -p " .. q(dir .. "/home"))
   end)
   teardown(function()
     S.stop()
-    sh("rm -rf " .. q(dir))
+    H.remove(dir)
   end)
   before_each(function()
     S.reset()
@@ -266,7 +246,7 @@ describe("growatt (command line)", function()
 
     it("asks for the password without echoing it, and restores echo afterwards", function()
       in_terminal({ "login", "demo" })
-      term:wait("Password: ")
+      term:wait("Password:")
       term:type("demo-password", "Enter")
       local text = term:wait("EXIT=%d+")
       assert.truthy(text:find("EXIT=0", 1, true), text)
@@ -296,14 +276,14 @@ describe("growatt (command line)", function()
     it("asks before a write: no sends nothing (exit 12), yes sends it", function()
       login()
       in_terminal({ "settings", "set", "MIN4K00208", "charge_power", "70" })
-      term:wait("%[y/N%] ")
+      term:wait("%[y/N%]")
       term:type("n", "Enter")
       local text = term:wait("EXIT=%d+")
       assert.truthy(text:find("POST " .. url .. "newTcpsetAPI.do?op=tlxSet", 1, true), text)
       assert.truthy(text:find("EXIT=12", 1, true), text)
       term:close()
       in_terminal({ "settings", "set", "MIN4K00208", "charge_power", "70" })
-      term:wait("%[y/N%] ")
+      term:wait("%[y/N%]")
       term:type("y", "Enter")
       text = term:wait("EXIT=%d+")
       assert.truthy(text:find("EXIT=0", 1, true), text)
@@ -316,7 +296,7 @@ describe("growatt (command line)", function()
 
     it("stops with status 130 on Ctrl-C at the password prompt, echo restored, nothing sent", function()
       in_terminal({ "login", "demo" })
-      term:wait("Password: ")
+      term:wait("Password:")
       term:type("demo-pass", "C-c")
       local text = term:wait("EXIT=%d+")
       assert.truthy(text:find("EXIT=130", 1, true), text)
@@ -701,6 +681,63 @@ describe("growatt (command line)", function()
       assert.equal(1, S.stats().logins)
       assert.same({ "POST newTwoLoginAPI.do", "GET PlantListAPI.do", "GET PlantListAPI.do" }, sent())
       assert.equal("600", sh("stat -c %a " .. q(csv .. ".state.json")):match("%d+"))
+    end)
+  end)
+
+  describe("cli.main in-process", function()
+    local cli = require("growatt.cli")
+
+    -- A stream that keeps what is written to it (and gives `input` to read).
+    local function stream(input)
+      local t = { text = "" }
+      function t.write(self, ...)
+        for _, s in ipairs({ ... }) do self.text = self.text .. s end
+        return self
+      end
+      function t.flush() end
+      function t.read() return input end
+      return t
+    end
+
+    -- Runs the tool in this process with streams and a terminal of our own.
+    local function main(words, env, tty)
+      local sys = {
+        stdout = stream(), stderr = stream(), stdin = stream(tty and tty.answer),
+        isatty = function(name) return tty ~= nil and (name == "stdin" or name == "stderr") end,
+        columns = function() return tty and tty.columns or 80 end,
+        read_secret = function() return tty and tty.password end,
+        confirm = function(prompt, out, input)
+          out:write(prompt)
+          return input:read("*l") == "y"
+        end,
+      }
+      env = env or {}
+      env.GROWATT_SERVER, env.GROWATT_STATE_FILE = url, state
+      return cli.main(words, env, sys), sys.stdout.text, sys.stderr.text
+    end
+
+    it("takes its words, environment and streams as arguments and returns the exit status", function()
+      local code, out = main({ "--help" })
+      assert.equal(0, code)
+      assert.matches("^Usage: growatt", out)
+      assert.equal(2, (main({ "bogus" })))
+      code, out = main({ "login", "demo" }, nil, { password = "demo-password" })
+      assert.equal(0, code)
+      assert.matches("^logged in as demo", out)
+      code, out = main({ "chart", "2222207" }, nil, { columns = 50 })
+      assert.equal(0, code)
+      for line in out:gmatch("[^\n]+") do assert.is_true(columns(line) <= 50, line) end
+    end)
+
+    it("asks its own terminal before a write, and writes a progress line there", function()
+      main({ "login", "demo" }, { GROWATT_PASSWORD = "demo-password" })
+      local code, _, err = main({ "settings", "set", "MIN4K00208", "charge_power", "60" }, nil, { answer = "n" })
+      assert.equal(12, code)
+      assert.matches("Send this to MIN4K00208%? %[y/N%] ", err)
+      assert.matches("\rlooking for MIN4K00208", err) -- the lookup's progress line
+      code = main({ "settings", "set", "MIN4K00208", "charge_power", "60" }, nil, { answer = "y" })
+      assert.equal(0, code)
+      assert.equal("60", S.last().query[4][2])
     end)
   end)
 

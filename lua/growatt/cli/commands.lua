@@ -40,6 +40,15 @@ local function list_of(v)
   return type(v) == "table" and v or {}
 end
 
+--- Columns that several tables show.
+commands.COLUMNS = {
+  power = { "power_w", "POWER", format = output.watts, align = "right" },
+  today = { "today_kwh", "TODAY", format = output.kwh, align = "right" },
+  battery = { "soc", "BATTERY", format = output.percent, align = "right" },
+  state = { "state", "STATE" },
+}
+local C = commands.COLUMNS
+
 ---------------------------------------------------------------------------
 -- login
 
@@ -105,13 +114,9 @@ With GROWATT_TOKEN set there is nothing to log in: commands use the token while 
 ---------------------------------------------------------------------------
 -- plants, devices
 
-local PLANT_COLUMNS = {
-  { "id", "ID" },
-  { "name", "NAME" },
-  { "power_w", "POWER", format = output.watts, align = "right" },
-  { "today_kwh", "TODAY", format = output.kwh, align = "right" },
-  { "total_kwh", "TOTAL", format = output.kwh, align = "right" },
-}
+
+local PLANT_COLUMNS = { { "id", "ID" }, { "name", "NAME" }, C.power, C.today,
+  { "total_kwh", "TOTAL", format = output.kwh, align = "right" } }
 
 --- The account's plants as rows { id, name, power_w, today_kwh, total_kwh }.
 function commands.plants(ctx)
@@ -158,14 +163,7 @@ local function online(lost)
   return (lost == true or lost == "true" or lost == 1 or lost == "1") and "offline" or "online"
 end
 
-local DEVICE_COLUMNS = {
-  { "sn", "SERIAL" },
-  { "type", "TYPE" },
-  { "alias", "ALIAS" },
-  { "power_w", "POWER", format = output.watts, align = "right" },
-  { "soc", "BATTERY", format = output.percent, align = "right" },
-  { "state", "STATE" },
-}
+local DEVICE_COLUMNS = { { "sn", "SERIAL" }, { "type", "TYPE" }, { "alias", "ALIAS" }, C.power, C.battery, C.state }
 
 --- Rows { sn, type, alias, power_w, soc, state, entry } of a device_list reply's entries.
 function commands.device_rows(list)

@@ -86,15 +86,6 @@ readings.V1_DEVICES = {
           end },
 }
 
-local STATUS_COLUMNS = {
-  { "plant", "PLANT" },
-  { "device", "DEVICE" },
-  { "type", "TYPE" },
-  { "power_w", "POWER", format = output.watts, align = "right" },
-  { "today_kwh", "TODAY", format = output.kwh, align = "right" },
-  { "soc", "BATTERY", format = output.percent, align = "right" },
-  { "state", "STATE" },
-}
 
 -- Rows of the devices of `plants`, without their readings.
 local function device_rows(ctx, commands, plants)
@@ -330,10 +321,7 @@ local function summary(points)
   return peak, energy
 end
 
-local CHART_COLUMNS = {
-  { "time", "TIME" },
-  { "power_w", "POWER", format = output.watts, align = "right" },
-}
+local CHART_COLUMNS = { { "time", "TIME" }, { "power_w", "POWER", format = output.watts, align = "right" } }
 
 function readings.chart(ctx, commands)
   local args = ctx.args
@@ -375,6 +363,9 @@ local function positive(min)
 end
 
 function readings.register(commands)
+  local C = commands.COLUMNS
+  local STATUS_COLUMNS = { { "plant", "PLANT" }, { "device", "DEVICE" }, { "type", "TYPE" }, C.power, C.today,
+    C.battery, C.state }
   commands.command {
     name = "status",
     summary = "One row per device of every plant: power, energy today, battery, online.",
