@@ -103,6 +103,16 @@ describe("regressions", function()
     end)
   end)
 
+  describe("json_decode", function()
+    -- fuzz/json_jit (the JSON target under LuaJIT, against lua-cjson): LuaJIT cannot convert
+    -- an exponent of more than about ten digits, and such numbers decoded as 0
+    it("decodes numbers with huge exponents to infinities and zeros, as strtod does", function()
+      local v = core.json_decode("[1e99999999999999999999, -1E+99999999999999999999, 2e-99999999999999999999," ..
+        " 0e99999999999999999999, 1e400, 1.5e2147483648]")
+      assert.same({ math.huge, -math.huge, 0, 0, math.huge, math.huge }, v)
+    end)
+  end)
+
   describe("cookies", function()
     local LIVE = "127.0.0.1\tFALSE\t/\tFALSE\t0\tJSESSIONID\tlive"
     local EXPIRED = "127.0.0.1\tFALSE\t/api\tFALSE\t1\told\texpired"

@@ -9,6 +9,7 @@
  * an id read from a reply must go back on the wire as `1234567`, never `1234567.0`.
  *
  * Raises on malformed text (json.lua calls it in pcall): "json: <what> at byte <n>". */
+#include <math.h>
 #include <string.h>
 #include "json.h"
 
@@ -50,6 +51,23 @@ static void push_number(lua_State *L, lua_Number n)
 static int is_digit(char c)
 {
     return c >= '0' && c <= '9';
+}
+
+/* The value of a well-formed number that Lua could not convert: LuaJIT gives up on an
+ * exponent of more than about ten digits ("1e99999999999", which lua_tonumber would turn into
+ * 0), and no mantissa that fits in a reply can bring such an exponent back into range:
+ * it is 0 or an infinity, with the number's sign. */
+static lua_Number beyond_range(const char *s, const char *end)
+{
+    int negative = *s == '-', zero = 1;
+    const char *p;
+
+    for (p = s; p < end && *p != 'e' && *p != 'E'; p++)
+        if (*p >= '1' && *p <= '9')
+            zero = 0;
+    if (zero || (p + 1 < end && p[1] == '-'))
+        return negative ? -0.0 : 0.0;
+    return negative ? -HUGE_VAL : HUGE_VAL;
 }
 
 /* RFC 8259 numbers only (no NaN, Infinity, hex or leading zeros). */
@@ -96,7 +114,7 @@ static void decode_number(decoder *d)
     /* Lua's own conversion, which does not depend on the C locale. */
     lua_pushlstring(d->L, s, (size_t)(q - s));
     {
-        lua_Number n = lua_tonumber(d->L, -1);
+        lua_Number n = lua_isnumber(d->L, -1) ? lua_tonumber(d->L, -1) : beyond_range(s, q);
         lua_pop(d->L, 1);
         push_number(d->L, n);
     }
