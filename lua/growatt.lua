@@ -157,23 +157,24 @@ end
 -- Returns the dry_run in force for the call.
 local function call_options(fname, dry_run, opts)
   if opts == nil then return dry_run end
-  errors.check(opts, "table", "options", fname, 2)
+  -- levels: call_options < _complete < _call < the caller's line
+  errors.check(opts, "table", "options", fname, 3)
   for k, v in pairs(opts) do
-    if k ~= "dry_run" then error(fname .. ": unknown option '" .. tostring(k) .. "'", 3) end
-    errors.check(v, "boolean", "options.dry_run", fname, 2)
+    if k ~= "dry_run" then error(fname .. ": unknown option '" .. tostring(k) .. "'", 4) end
+    errors.check(v, "boolean", "options.dry_run", fname, 3)
   end
   if opts.dry_run == nil then return dry_run end
   return opts.dry_run
 end
 
---- Runs the endpoint entry `ep` (named `name`) with the caller's arguments; an empty
--- result goes on to the entry's `fallback`, if it has one. A write entry (`write = true`)
+--- Completes the request `req` that client.build made for a call to the entry `ep` (named
+-- `name`): the prepared request, or nil and an error (a refused value: nothing may be
+-- sent); the third value is whether the call is a dry run. A write entry (`write = true`)
 -- takes one more, optional argument: per-call options, { dry_run = true }. An entry's
 -- `finish(api, ep, req, dry_run, ...)` completes the request built from its data (the
--- settings writes: merged parameters, validation) or returns nil and an error: then
--- nothing is sent.
-function Api:_call(name, ep, ...)
-  local req = client.build(ep, name, ...)
+-- settings writes: merged parameters, validation). Shared by _call and batch, so a batched
+-- call is the very request the method sends.
+function Api:_complete(name, ep, req, ...)
   local dry_run = self.dry_run
   if ep.write then dry_run = call_options(name, dry_run, select(#(ep.args or {}) + 1, ...)) end
   if ep.finish then
@@ -181,9 +182,18 @@ function Api:_call(name, ep, ...)
     req, err = ep.finish(self, ep, req, dry_run, ...)
     if not req then return nil, err end
   end
-  req = self:_prepare(req)
+  return self:_prepare(req), nil, dry_run
+end
+
+--- Runs the endpoint entry `ep` (named `name`) with the caller's arguments; an empty
+-- result goes on to the entry's `fallback`, if it has one.
+function Api:_call(name, ep, ...)
+  -- client.build is called from here, so that its misuse errors name the caller's line
+  local req, err, dry_run = self:_complete(name, ep, client.build(ep, name, ...), ...)
+  if not req then return nil, err end
   if dry_run then return req end
-  local v, err = self:_send(req)
+  local v
+  v, err = self:_send(req)
   if ep.fallback and type(v) == "table" and next(v) == nil then return self:_call(name, ep.fallback, ...) end
   return v, err
 end
@@ -248,6 +258,7 @@ function Api:stats()
 end
 
 local batch = require("growatt.batch")
+batch.Api = Api -- the class whose _send batch may replace by the multi interface
 Api.batch = batch.batch
 Api.walk = batch.walk
 

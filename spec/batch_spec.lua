@@ -192,6 +192,38 @@ describe("api:batch", function()
     assert.same({ { "userId", USER } }, reqs[1].query)
     assert.equal("getTlxDetailData", reqs[2].op)
   end)
+
+  it("sends a batched write as the method sends it: validated, the same parameters", function()
+    local mix = "SPH6K00207"
+    local values, errs = api:batch({
+      { "update_mix_inverter_setting", mix, "pf_sys_year", { "2026-11-25 08:30:00" } },
+      { "update_mix_inverter_setting", mix, "pf_sys_year", { "2026-13-40 99:00:00" } },
+      { "update_mix_inverter_setting", mix, "pf_sys_year", { "2026-11-25 09:00:00" }, { dry_run = true } },
+    })
+    assert.is_true(values[1].success)
+    assert.is_nil(values[2])
+    assert.equal("invalid", errs[2].kind)
+    assert.equal("param1", errs[2].param)
+    assert.equal("mixSetApiNew", values[3].op) -- the per-call dry run answers with its request
+    local sent = S.requests()
+    local writes = {}
+    for _, r in ipairs(sent) do if r.path == "newTcpsetAPI.do" then writes[#writes + 1] = r end end
+    assert.equal(1, #writes) -- neither the refused value nor the dry run went out
+    local direct = assert(api:update_mix_inverter_setting(mix, "pf_sys_year", { "2026-11-25 08:30:00" },
+      { dry_run = true }))
+    assert.same(direct.query, writes[1].query)
+    assert.equal("2026-11-25 08:30:00", assert(api:get_mix_inverter_settings(mix)).obj.mixBean.pf_sys_year)
+  end)
+
+  it("keeps OpenAPI v1's one-request-per-5-minutes rule in a batch", function()
+    local v1 = growatt.openapi({ token = "demo-token", server_url = url })
+    local values, errs = v1:batch({ { "plant_list" }, { "plant_list" } })
+    assert.truthy(values[1].plants)
+    assert.equal("rate_limited", errs[2].kind)
+    local n = 0
+    for _, r in ipairs(S.requests()) do if r.path == "v1/plant/list" then n = n + 1 end end
+    assert.equal(1, n)
+  end)
 end)
 
 describe("api:walk", function()

@@ -62,9 +62,13 @@ local function build(api, call, i)
       type(name) == "string" and ("'" .. name .. "'") or type(name)), 3)
   end
   local item = { name = name, ep = ep, args = { unpack(call, 2, last_index(call)) }, n = last_index(call) - 1 }
-  local ok, req = pcall(client.build, ep, name, unpack(item.args, 1, item.n))
+  local ok, req, err, dry_run = pcall(function()
+    return api:_complete(name, ep, client.build(ep, name, unpack(item.args, 1, item.n)), unpack(item.args, 1, item.n))
+  end)
   if not ok then error(string.format("batch: call %d: %s", i, bare(req)), 3) end
-  item.req = api:_prepare(req)
+  -- a refused value (err) is that call's answer, and a per-call dry run answers with the
+  -- request: neither is sent
+  item.req, item.err, item.dry_run = req, err, dry_run
   return item
 end
 
@@ -80,6 +84,13 @@ end
 -- through the session's multi interface with at most `concurrency` in flight; returns
 -- values, errs in the order of reqs.
 function batch.send(api, reqs, concurrency)
+  if batch.Api and api._send ~= batch.Api._send then
+    -- a class with its own _send (OpenAPI v1: Growatt's one-request-per-5-minutes rule and
+    -- its cache) keeps its rules: its calls go one after the other through that _send
+    local values, errs = {}, {}
+    for i, req in ipairs(reqs) do values[i], errs[i] = api:_send(req) end
+    return values, errs
+  end
   return policy.send_many(api, reqs, function(list)
     local wired = {}
     for i, req in ipairs(list) do wired[i] = wire(req) end
@@ -89,9 +100,19 @@ end
 
 -- Sends the built items; an empty result goes on to the entry's fallback, as Api:_call does.
 local function run(api, items, concurrency)
-  local reqs = {}
-  for i, item in ipairs(items) do reqs[i] = item.req end
-  local values, errs = batch.send(api, reqs, concurrency)
+  local reqs, sent = {}, {}
+  for i, item in ipairs(items) do
+    if item.req and not item.dry_run then
+      reqs[#reqs + 1] = item.req
+      sent[#sent + 1] = i
+    end
+  end
+  local got, got_errs = batch.send(api, reqs, concurrency)
+  local values, errs = {}, {}
+  for i, item in ipairs(items) do
+    if item.dry_run then values[i] = item.req else errs[i] = item.err end
+  end
+  for k, i in ipairs(sent) do values[i], errs[i] = got[k], got_errs[k] end
   local again, where = {}, {}
   for i, item in ipairs(items) do
     local v = values[i]
