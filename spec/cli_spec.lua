@@ -741,6 +741,54 @@ describe("growatt (command line)", function()
     end)
   end)
 
+  describe("sandbox", function()
+    it("runs the emulator in the foreground until Ctrl-C, then stops it and exits 0", function()
+      local out, pidfile = dir .. "/sandbox" .. n .. ".out", dir .. "/sandbox" .. n .. ".pid"
+      -- in a session of its own, so that Ctrl-C (SIGINT to its process group) reaches only it
+      sh(("setsid sh -c %s >/dev/null 2>&1 &"):format(q("echo $$ > " .. q(pidfile) .. "; exec " ..
+        command_line({ "sandbox" }) .. " > " .. q(out) .. " 2>&1; echo status=$? >> " .. q(out))))
+      local sandbox_url
+      for _ = 1, 200 do
+        sandbox_url = (read(out) or ""):match("growatt sandbox listening on (http://[%d.:]+/)")
+        if sandbox_url then break end
+        sh("sleep 0.05")
+      end
+      assert.truthy(sandbox_url, read(out))
+      local pid = read(pidfile):match("%d+")
+      assert.matches("^200", sh("curl -s -o /dev/null -w '%{http_code}' " .. q(sandbox_url .. "__sandbox/stats")))
+      sh("kill -INT -" .. pid)
+      for _ = 1, 100 do
+        if sh("kill -0 " .. pid .. " 2>/dev/null && echo alive") == "" then break end
+        sh("sleep 0.05")
+      end
+      assert.equal("", sh("kill -0 " .. pid .. " 2>/dev/null && echo alive"))
+      assert.equal("000", sh("curl -s -o /dev/null -m 1 -w '%{http_code}' " .. q(sandbox_url .. "__sandbox/stats")))
+    end)
+
+    it("exits 2 on a port out of range", function()
+      local r = growatt_cli({ "sandbox", "--port", "70000" })
+      assert.equal(2, r.code)
+      assert.matches("port", r.err)
+    end)
+  end)
+
+  describe("--server and --region", function()
+    it("--region picks the region's server, an unknown one exits 2", function()
+      local r = growatt_cli({ "--region", "north_america", "raw", "--dry-run", "plant_list", "1" },
+        { env = { GROWATT_SERVER = false } })
+      assert.equal(0, r.code, r.err)
+      assert.equal("https://openapi-us.growatt.com/PlantListAPI.do", decode(r.out).url)
+      r = growatt_cli({ "--region", "atlantis", "plants" },
+        { env = { GROWATT_SERVER = false, GROWATT_USERNAME = "demo" } })
+      assert.equal(2, r.code)
+      assert.matches("unknown region 'atlantis'", r.err)
+      r = growatt_cli({ "--region", "china", "--server", url, "plants" })
+      assert.equal(2, r.code)
+      assert.matches("can not be used together", r.err)
+      assert.same({}, S.requests())
+    end)
+  end)
+
   describe("plants", function()
     it("exits 3 when nobody logged in, and sends nothing", function()
       local r = growatt_cli({ "plants" })

@@ -116,9 +116,11 @@ function cli.parser(holder)
   local p = help_flag(argparse("growatt", "Growatt solar inverters from the shell: your plants, devices,\n"
     .. "today's power, history and settings, through Growatt's cloud."), holder)
   p:epilog(cli.EXIT_HELP .. "\n\n" .. cli.ENV_HELP)
-  p:option("--server", "The Growatt server URL (default: Growatt's, or the one of the last login)."):argname("URL")
-  p:option("--region", "The server of a region: north_america, australia_new_zealand, china, other_regions, ...")
-    :argname("NAME")
+  p:mutex(
+    p:option("--server", "The Growatt server URL (default: Growatt's, or the one of the last login).")
+      :argname("URL"),
+    p:option("--region", "The server of a region: north_america, australia_new_zealand, china, other_regions, ...")
+      :argname("NAME"))
   p:mutex(p:flag("--json", "Print JSON for machines."),
     p:flag("--csv", "Print CSV (tables: plants, status, history, ...)."))
   p:option("--state-file", "Where the session is kept."):argname("PATH")
@@ -187,7 +189,9 @@ end
 -- (or --region's).
 function Context:server_url()
   local args = self.args
-  return nonempty(args.server) or nonempty(self.env.GROWATT_SERVER) or (not args.region and self:saved().server_url)
+  local url = nonempty(args.server) or nonempty(self.env.GROWATT_SERVER)
+  if url or args.region then return url end
+  return self:saved().server_url
 end
 
 --- Writes a line to stderr.
