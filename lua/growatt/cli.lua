@@ -200,8 +200,8 @@ function Context:note(...)
   self.sys.stderr:write("\n")
 end
 
---- A progress line on stderr, rewritten in place; only when stderr is a terminal and
--- nothing is printed for machines. progress(nil) clears it.
+--- A progress line on stderr, rewritten in place; only when stderr is a terminal.
+-- progress(nil) clears it.
 function Context:progress(text)
   if not self.sys.isatty("stderr") then return end
   local err = self.sys.stderr
@@ -224,7 +224,7 @@ function Context:api_options(extra)
   local opts = extra or {}
   opts.server_url = self:server_url()
   if not opts.server_url and self.args.region then opts.region = self.args.region end
-  if self.args.verbose and growatt.OPTIONS.on_request then opts.on_request = verbose_hook(self) end
+  if self.args.verbose then opts.on_request = verbose_hook(self) end
   return opts
 end
 

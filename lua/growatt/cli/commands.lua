@@ -21,10 +21,7 @@ local command = commands.command
 
 --- Runs the command the arguments name.
 function commands.run(ctx)
-  local name = ctx.args.command
-  local c = commands.by_name[name]
-  if c.subcommand then c = c.subcommand(ctx) end
-  return c.run(ctx)
+  return commands.by_name[ctx.args.command].run(ctx)
 end
 
 local function nonempty(s)
