@@ -17,6 +17,7 @@ COREJIT := build/jit/growatt/core.so
 LUA_PATH_DEV := lua/?.lua;lua/?/init.lua;;
 
 .PHONY: all build deps test demo sandbox rock check lint clean bench
+.PHONY: quick hardening-build asan valgrind cppcheck fuzz
 
 all: build
 
@@ -33,10 +34,17 @@ $(COREJIT): $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(LUAJIT_CFLAGS) -shared -o $@ $(SRC) $(LIBS)
 
-# The whole suite under Lua 5.4 and LuaJIT, then luacheck; the last line is "N passed, N failed".
+# The whole suite under Lua 5.4 and LuaJIT, then luacheck, then the hardening runs (ASan+UBSan
+# and valgrind, each also with the GC stressed, cppcheck, the fuzzers); the last line is
+# "N passed, N failed".
 test: deps
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory build hardening-build
 	@sh tools/runtests
+
+# Day-to-day: the suite under Lua 5.4 and LuaJIT, then luacheck; no hardening runs.
+quick: deps
+	@$(MAKE) --no-print-directory build
+	@QUICK=1 sh tools/runtests
 
 lint:
 	luacheck -q .
@@ -60,6 +68,64 @@ bench:
 # Install the rock into ./tree, as a user would (no registry needed).
 rock: deps
 	luarocks --lua-version=5.4 make --deps-mode=none --tree=tree growatt-dev-1.rockspec
+
+# ---- Hardening (tools/sanitize; README "Hardening").
+ASAN_CORE := build/asan/growatt/core.so
+PRELOAD   := build/sanitize/preload.so
+SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
+FUZZ_FLAGS := -std=c99 -Wall -Wextra -Werror -Isrc -g -O1 -fno-sanitize-recover=all \
+              -fsanitize=fuzzer,address,undefined
+FUZZ_LUA  := encode request response cookies json
+FUZZ_C    := numbers hash
+FUZZERS   := $(addprefix build/fuzz/,$(FUZZ_LUA) $(FUZZ_C) json_jit)
+FUZZ_SECONDS ?= 60
+
+hardening-build: $(ASAN_CORE) $(PRELOAD) $(FUZZERS)
+
+$(ASAN_CORE): $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	clang $(WARN) $(SANITIZE) $(LUA54_CFLAGS) -shared -o $@ $(SRC) $(LIBS)
+
+$(PRELOAD): tools/sanitize-preload.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 -Wall -Wextra -Werror -fPIC -shared -o $@ $<
+
+$(addprefix build/fuzz/,$(FUZZ_LUA)): build/fuzz/%: fuzz/lua_target.c $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $(LUA54_CFLAGS) -DFUZZ_TARGET='"$*"' -DFUZZ_DIR='"$(CURDIR)/fuzz"' \
+	  -o $@ $< $(SRC) $(LIBS) -llua5.4
+
+build/fuzz/json_jit: fuzz/lua_target.c $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $(LUAJIT_CFLAGS) -DFUZZ_TARGET='"json"' -DFUZZ_DIR='"$(CURDIR)/fuzz"' \
+	  -o $@ $< $(SRC) $(LIBS) -lluajit-5.1
+
+$(addprefix build/fuzz/,$(FUZZ_C)): build/fuzz/%: fuzz/%.c $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $(LUA54_CFLAGS) -o $@ $< $(SRC) $(LIBS) -llua5.4
+
+# The whole suite under ASan+UBSan (leaks included), then again with the GC stressed.
+asan: deps
+	@$(MAKE) --no-print-directory $(ASAN_CORE) $(PRELOAD)
+	@sh tools/sanitize asan
+	@sh tools/sanitize asan --gc
+
+# The whole suite under valgrind's memcheck, then again with the GC stressed.
+valgrind: deps
+	@$(MAKE) --no-print-directory $(CORE54) $(PRELOAD)
+	@sh tools/sanitize valgrind
+	@sh tools/sanitize valgrind --gc
+
+# Warnings are errors. No -I for Lua's headers: cppcheck then checks every #if configuration
+# of compat.h, the Lua 5.1 (LuaJIT) one included.
+cppcheck: deps
+	cppcheck -q --enable=warning,performance,portability --error-exitcode=1 --inline-suppr \
+	  --std=c99 --library=posix src/ fuzz/ tools/sanitize-preload.c
+
+# Every fuzz target for FUZZ_SECONDS (default 60) each; `make fuzz FUZZ_SECONDS=600`.
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZERS)
+	@sh tools/sanitize fuzz $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build tree
