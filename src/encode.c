@@ -1,8 +1,12 @@
 /* Form encoding as Python's urllib.parse.urlencode does it (what the reference client sends):
  * A-Z a-z 0-9 and "-._~" stay, space becomes "+", every other byte "%XX" in uppercase hex. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "encode.h"
+
+/* The longest name or value encode takes: a third of the address space at most, less two. */
+#define MAX_TEXT ((SIZE_MAX - 2) / 6)
 
 int growatt_text_of(lua_State *L, int idx, growatt_text *t)
 {
@@ -105,6 +109,11 @@ void growatt_push_encoded(lua_State *L, int idx, const char *label)
     idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
     for (i = 1; i <= n; i++) {
         growatt_pair_at(L, idx, i, label, &name, &value);
+        /* Each byte may triple: on a 32-bit system, strings of a few hundred MiB could make
+         * the size wrap around, and the second pass write past the buffer. */
+        if (name.len > MAX_TEXT || value.len > MAX_TEXT ||
+            total > SIZE_MAX - 3 * (name.len + value.len) - 2)
+            luaL_error(L, "%s: too large to encode", label);
         total += escaped_len(&name) + 1 + escaped_len(&value) + (i > 1);
         lua_pop(L, 2);
     }
