@@ -135,6 +135,14 @@ local function send(res)
     ngx.flush(true)
     return true
   end
+  if res.drip then
+    for i = 1, #res.body do
+      if i > 1 then ngx.sleep(res.drip) end
+      ngx.print(res.body:sub(i, i))
+      if not ngx.flush(true) then return true end -- the client has gone
+    end
+    return
+  end
   ngx.print(res.body)
 end
 
@@ -563,6 +571,24 @@ M.knob("reset", function()
   res.close = true
   return res
 end, M.expect("boolean"))
+
+---------------------------------------------------------------------------
+-- Slow and misdirected replies.
+
+-- The real answer, its body one byte at a time, `drip` seconds apart, until it is all sent
+-- or the client leaves: a server that never quite stops talking, which only the client's
+-- timeout cuts.
+M.knob("drip", function(seconds, req)
+  local res = dispatch(req)
+  res.drip = seconds
+  return res
+end, M.expect("number", 0))
+-- A 302 to the URL given (another host, say), which a client must not follow.
+M.knob("redirect", function(location)
+  local res = M.html(302, "Found", "Moved.")
+  res.headers.Location = location
+  return res
+end, M.expect("string"))
 
 local function check_rule(rule)
   if type(rule) ~= "table" or rule[1] ~= nil then return "a fault rule must be an object" end
