@@ -79,6 +79,14 @@ local function check_options(opts)
       error(string.format("growatt.new: option '%s' must be a %s, got %s", k, want, type(v)), 3)
     end
   end
+  for _, k in ipairs({ "server_url", "agent_identifier" }) do -- a URL and a header line
+    if opts[k] and opts[k]:find("[%z\r\n]") then
+      error("growatt.new: option '" .. k .. "' must not contain CR, LF or NUL", 3)
+    end
+  end
+  if opts.agent_identifier and #opts.agent_identifier > 512 then -- see growatt.client.MAX_URL
+    error("growatt.new: option 'agent_identifier' must be at most 512 bytes", 3)
+  end
   if opts.region ~= nil then
     if opts.server_url ~= nil then error("growatt.new: options 'server_url' and 'region' exclude each other", 3) end
     local _, unknown = regions.url(opts.region)
@@ -108,7 +116,7 @@ function growatt.new(opts, agent_identifier)
     store = settings.store,
     _stats = policy.new_stats(),
   }, Api)
-  self.session = core.session({
+  local ok, session = pcall(core.session, {
     user_agent = ua,
     timeout = opts.timeout,
     connect_timeout = opts.connect_timeout,
@@ -116,6 +124,10 @@ function growatt.new(opts, agent_identifier)
     proxy = opts.proxy,
     max_body = opts.max_body,
   })
+  if not ok then -- an option's value the C session refuses: raised at the caller's line
+    error("growatt.new: " .. tostring(session):gsub("^[^\n]-:%d+: ", ""), 2)
+  end
+  self.session = session
   return self
 end
 
@@ -229,6 +241,7 @@ end
 function Api:login(username, password, is_password_hashed)
   errors.check(username, "string", "username", "login")
   errors.check(password, "string", "password", "login")
+  if is_password_hashed ~= nil then errors.check(is_password_hashed, "boolean", "is_password_hashed", "login") end
   local hash = is_password_hashed and password or core.hash_password(password)
   if self.dry_run then return self:_login_request(username, "***") end -- no secret in output
   return policy.login(self, username, hash)

@@ -27,7 +27,7 @@ local function check_concurrency(opts, fname)
   end
   local n = opts.concurrency
   if n == nil then return batch.DEFAULT_CONCURRENCY end
-  if type(n) ~= "number" or n < 1 or n ~= math.floor(n) or n == math.huge then
+  if type(n) ~= "number" or not client.whole(n) or n < 1 then
     error(string.format("bad argument 'concurrency' to '%s' (positive integer expected, got %s)",
       fname, type(n) == "number" and tostring(n) or type(n)), 3)
   end
@@ -58,6 +58,7 @@ local function build(api, call, i)
   local name = call[1]
   local ep = type(name) == "string" and api._endpoints and api._endpoints[name]
   if not ep then
+    if type(name) == "string" and #name > 40 then name = name:sub(1, 40) .. "..." end
     error(string.format("batch: call %d: %s is not an endpoint method", i,
       type(name) == "string" and ("'" .. name .. "'") or type(name)), 3)
   end

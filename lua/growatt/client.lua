@@ -1,6 +1,7 @@
 --- The generic caller: an endpoint entry and the call's arguments become a request;
 -- the C session sends it; the reply is classified into a result or an error value.
 
+local core = require("growatt.core")
 local errors = require("growatt.errors")
 local json = require("growatt.json")
 
@@ -12,8 +13,24 @@ client.kinds = {}
 
 -- (Converters call errors.check as a statement, not as a tail call: a tail call would drop
 -- their frame and move the error's level past the caller's line.)
+-- Whether a number is a whole number that goes on the wire exactly as written: a Lua
+-- integer, or a float without a fraction below 2^53 (not NaN, not infinite).
+local function whole(v)
+  if math.type and math.type(v) == "integer" then return true end
+  return v == math.floor(v) and v > -2 ^ 53 and v < 2 ^ 53
+end
+client.whole = whole
+
+-- Raises "bad argument" from a converter, at the user's level (as errors.check at level 4).
+local function bad(name, fname, expected, got)
+  error(string.format("bad argument '%s' to '%s' (%s expected, got %s)", name, fname, expected, got), 6)
+end
+
+--- An id: a string, or a whole number (NaN, infinities, fractions and floats beyond 2^53
+-- name no device and cannot be written exactly).
 function client.kinds.id(v, name, fname)
   errors.check(v, { "string", "number" }, name, fname, 4)
+  if type(v) == "number" and not whole(v) then bad(name, fname, "string or whole number", tostring(v)) end
   return v
 end
 
@@ -22,15 +39,11 @@ function client.kinds.string(v, name, fname)
   return v
 end
 
--- Raises "bad argument" from a converter, at the user's level (as errors.check at level 4).
-local function bad(name, fname, expected, got)
-  error(string.format("bad argument '%s' to '%s' (%s expected, got %s)", name, fname, expected, got), 6)
-end
-
 --- An id the reference sends only when it is truthy: nil, false and "" leave it out.
 function client.kinds.optional_id(v, name, fname)
   if v == nil or v == false or v == "" then return nil end
   errors.check(v, { "string", "number" }, name, fname, 4) -- a statement: a tail call would shift the level
+  if type(v) == "number" and not whole(v) then bad(name, fname, "string or whole number", tostring(v)) end
   return v
 end
 
@@ -44,10 +57,14 @@ end
 local function date_parts(v)
   local t = type(v)
   if v == nil or t == "number" then
-    local d = os.date("*t", v) -- local time, as the reference's default
+    -- local time, as the reference's default; a time os.date cannot show is no date
+    local ok, d = false, nil
+    if v == nil or whole(v) then ok, d = pcall(os.date, "*t", v) end
+    if not ok or type(d) ~= "table" then return nil, "a time in whole seconds" end
     return { d.year, d.month, d.day }
   elseif t == "table" then
-    if type(v.year) == "number" and type(v.month) == "number" and (v.day == nil or type(v.day) == "number") then
+    local function number(x) return type(x) == "number" and whole(x) end
+    if number(v.year) and number(v.month) and (v.day == nil or number(v.day)) then
       return { v.year, v.month, v.day }
     end
     return nil, "a table with year, month and day"
@@ -63,7 +80,7 @@ end
 -- else "YYYY-MM-DD".
 function client.kinds.date(v, name, fname, values)
   if v ~= nil then errors.check(v, { "string", "number", "table" }, name, fname, 4) end
-  local shown = type(v) == "string" and string.format("%q", v) or type(v)
+  local shown = (type(v) == "string" or type(v) == "number") and errors.show(v) or type(v)
   local p, expected = date_parts(v)
   if not p then bad(name, fname, expected, shown) end
   if p[2] < 1 or p[2] > 12 or (p[3] and (p[3] < 1 or p[3] > 31)) then
@@ -77,7 +94,7 @@ end
 --- An integer (a number without a fraction).
 function client.kinds.integer(v, name, fname)
   errors.check(v, "number", name, fname, 4)
-  if v ~= math.floor(v) then bad(name, fname, "integer", tostring(v)) end
+  if not whole(v) then bad(name, fname, "integer", tostring(v)) end
   return v
 end
 
@@ -149,6 +166,28 @@ function client.build(ep, fname, ...)
     end
   end
   return req
+end
+
+--- The longest URL (with its query) a request may have; a longer one is refused before
+-- anything is sent. Servers refuse long request heads (nginx and Tomcat take 8 KiB by
+-- default), libcurl gives up at 1 MiB with a misleading "out of memory", and libcurl 7.88
+-- sends a broken Cookie header (so the server waits, and the call times out) once the request
+-- line and the headers before it pass 8190 bytes: 4 KiB leaves room for them (the user
+-- agent is at most 512 bytes, see growatt.new).
+client.MAX_URL = 4096
+
+--- An `invalid` error when the prepared request's URL with its query would be longer than
+-- MAX_URL, else nil. The exact length is computed only when a quick bound says it may be.
+function client.too_long(req)
+  local n = #req.url + 1
+  for _, p in ipairs(req.query or {}) do
+    n = n + #tostring(p[1]) + (type(p[2]) == "string" and #p[2] or 24) + 2
+  end
+  if n * 3 <= client.MAX_URL then return nil end
+  n = #req.url + 1 + #core.encode(req.query or {})
+  if n <= client.MAX_URL then return nil end
+  return errors.new("invalid", string.format("the request's URL would be %d bytes long; servers take at most %d",
+    n, client.MAX_URL))
 end
 
 --- Joins the server URL and a path with exactly one slash between them.
@@ -233,7 +272,10 @@ function client.login_result(v)
   local back = v.back
   if type(back) ~= "table" then return nil, errors.new("protocol", "login reply has no 'back' object") end
   if back.success then
-    local user = type(back.user) == "table" and back.user or {}
+    local user = back.user
+    if type(user) ~= "table" or (type(user.id) ~= "number" and type(user.id) ~= "string") then
+      return nil, errors.new("protocol", "login reply has no user id")
+    end
     back.userId = user.id
     back.userLevel = user.rightlevel
     return back
@@ -255,15 +297,13 @@ end
 --- Takes the part of a decoded reply that the entry returns, or an `api` error when the
 -- envelope says the server refused.
 function client.extract(v, result)
-  if type(v) ~= "table" then
-    if result == "raw" then return v end
-    return nil, errors.new("protocol", "reply is not a JSON object")
-  end
+  if type(v) ~= "table" then return nil, errors.new("protocol", "reply is not a JSON object") end
   if type(result) == "function" then return result(v) end
   if result == "back" then
     local back = v.back
     if back == nil then return {} end
-    if type(back) == "table" and back.success == false then
+    if type(back) ~= "table" then return nil, errors.new("protocol", "the reply's back is not an object") end
+    if back.success == false then
       return nil, errors.new("api", "the server refused: " .. tostring(back.msg or back.error or "?"),
         { code = back.msg, response = back })
     end
@@ -280,6 +320,9 @@ function client.extract(v, result)
   if result == nil or result == "raw" then return v end
   local part = v[result] -- "obj", "PlantList", "deviceList", ...: as the reference's .get(name, {})
   if part == nil or part == json.null then return {} end
+  if type(part) ~= "table" then
+    return nil, errors.new("protocol", "the reply's " .. result .. " is not an object or array", { response = v })
+  end
   return part
 end
 

@@ -35,10 +35,18 @@ function Error.__tostring(e)
   return s
 end
 
+-- The longest message kept: what a server says goes into some messages, and a megabyte of
+-- it makes no clearer one.
+local MAX_MESSAGE = 240
+
 --- Makes an error of `kind` with a message and optional extra fields.
 function errors.new(kind, message, fields)
   assert(errors.kinds[kind], "unknown error kind")
-  local e = { kind = kind, message = message or kind }
+  message = message or kind
+  if #message > MAX_MESSAGE then
+    message = string.format("%s... (%d bytes)", message:sub(1, MAX_MESSAGE), #message)
+  end
+  local e = { kind = kind, message = message }
   if fields then
     for k, v in pairs(fields) do e[k] = v end
   end
@@ -55,6 +63,14 @@ function errors.from_core(e)
   if type(e) ~= "table" then return errors.new("network", tostring(e)) end
   local kind = errors.kinds[e.kind] and e.kind or "network"
   return errors.new(kind, e.message, { curl_code = e.curl_code })
+end
+
+--- A value as messages show it: strings quoted and cut after 40 bytes (a megabyte of
+-- argument makes no clearer message), anything else as tostring.
+function errors.show(v)
+  if type(v) ~= "string" then return tostring(v) end
+  if #v <= 40 then return string.format("%q", v) end
+  return string.format("%q... (%d bytes)", v:sub(1, 40), #v)
 end
 
 --- Raises a misuse error at the caller's caller (the user's line, not ours).

@@ -47,7 +47,7 @@ local tokens = setmetatable({}, { __mode = "k" })
 -- The error for a v1 envelope whose error_code is not the integer 0, or nil when it is.
 local function refusal(v)
   local code = v.error_code
-  if code == nil then
+  if code == nil or code == json.null then
     return errors.new("protocol", "the reply has no error_code", { response = v })
   end
   if code == 0 and type(code) == "number" then return nil end
@@ -130,7 +130,7 @@ local function date_range(values, unit)
   s, e = s or e, e or s
   values.start_date, values.end_date = s, e
   local rule = RANGE_RULES[unit]
-  if not rule then return invalid("time_unit", "must be 'day', 'month' or 'year', got '" .. unit .. "'") end
+  if not rule then return invalid("time_unit", "must be 'day', 'month' or 'year', got " .. errors.show(unit)) end
   if e < s then return invalid("end_date", "is before start_date") end
   local problem = rule(s, e)
   if problem then return invalid("end_date", problem .. " for time_unit '" .. unit .. "'") end
@@ -384,9 +384,9 @@ growatt.install(OpenApi, openapi.endpoints)
 
 local MODE_NAMES = { [0] = "Load First", [1] = "Battery First", [2] = "Grid First" }
 
--- "6:5" -> "06:05"; missing, "null" or unreadable -> "00:00".
+-- "6:5" -> "06:05"; missing, "null" or unreadable (more than two digits) -> "00:00".
 local function hhmm(raw)
-  local h, m = tostring(raw or ""):match("^%s*(%d+):(%d+)")
+  local h, m = tostring(raw or ""):match("^%s*(%d%d?):(%d%d?)%f[^%d]")
   if not h then return "00:00" end
   return string.format("%02d:%02d", tonumber(h), tonumber(m))
 end
@@ -399,7 +399,13 @@ end
 -- The settings table: the caller's (a whole envelope or its data), or the read's result.
 local function settings_of(self, fname, sn, given, read)
   errors.check(sn, "string", "device_sn", fname, 2)
-  if given == nil then return self[read](self, sn) end
+  if given == nil then
+    local v, info = self[read](self, sn)
+    if v ~= nil and type(v) ~= "table" then
+      return nil, errors.new("protocol", "the reply's data is not an object", { response = v })
+    end
+    return v, info
+  end
   errors.check(given, "table", "settings_data", fname, 2)
   return type(given.data) == "table" and given.data or given
 end
@@ -578,9 +584,19 @@ function OpenApi:_send(req)
   return value, err
 end
 
+-- What is wrong with a token that a header cannot carry, or nil (never the token itself:
+-- it is a secret).
+local function token_problem(token)
+  if token == "" then return "must not be empty" end
+  if #token > 1024 then return "must be at most 1024 bytes" end
+  if token:find("[%z\r\n]") then return "must not contain CR, LF or NUL" end
+end
+
 --- Replaces the token (the windows of the old one are forgotten).
 function OpenApi:set_token(token)
   errors.check(token, "string", "token", "set_token")
+  local problem = token_problem(token)
+  if problem then error("bad argument 'token' to 'set_token' (the token " .. problem .. ")", 2) end
   tokens[self.session] = token
   self._recent, self._recent_count = {}, 0
 end
@@ -603,6 +619,8 @@ function openapi.new(opts)
     if not want then base[k] = v end
   end
   if opts.token == nil or opts.token == "" then error("growatt.openapi: option 'token' is required", 2) end
+  local problem = token_problem(opts.token)
+  if problem then error("growatt.openapi: option 'token' " .. problem, 2) end
   if opts.min_interval and opts.min_interval < 0 then
     error("growatt.openapi: option 'min_interval' must be >= 0", 2)
   end

@@ -20,6 +20,7 @@
 -- user_id, policy (the options below, checked by policy.options), _stats.
 
 local core = require("growatt.core")
+local client = require("growatt.client")
 local errors = require("growatt.errors")
 local store = require("growatt.store")
 
@@ -240,7 +241,7 @@ local function attempt_round(api, reqs, which, attempts, transmit, values, errs)
   local sent, list = {}, {}
   for _, i in ipairs(which) do
     attempts[i] = attempts[i] + 1
-    local refused = admit(api, reqs[i], now)
+    local refused = client.too_long(reqs[i]) or admit(api, reqs[i], now)
     values[i], errs[i] = nil, refused
     if not refused then
       api._stats.requests = api._stats.requests + 1

@@ -39,7 +39,9 @@ function regions.url(name)
   local known = {}
   for k in pairs(regions.servers) do known[#known + 1] = k end
   table.sort(known)
-  return nil, string.format("unknown region '%s' (known: %s)", tostring(name), table.concat(known, ", "))
+  name = tostring(name)
+  if #name > 40 then name = name:sub(1, 40) .. "..." end
+  return nil, string.format("unknown region '%s' (known: %s)", name, table.concat(known, ", "))
 end
 
 --- "host", "host:port", "http://host/path" -> "https://host/" (the scheme kept when given).

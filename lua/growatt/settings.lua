@@ -145,7 +145,8 @@ end)
 -- (os.date("*t")); nil when it is neither.
 local function clock(v)
   if type(v) == "table" then
-    if type(v.hour) == "number" and type(v.min) == "number" then return v.hour, v.min end
+    local h, m = v.hour, v.min
+    if type(h) == "number" and type(m) == "number" and client.whole(h) and client.whole(m) then return h, m end
     return nil
   end
   local h, m = tostring(v):match("^(%d%d?):(%d%d)$")
@@ -158,7 +159,7 @@ end
 kind("clock", function(v, name, fname)
   errors.check(v, { "string", "table" }, name, fname, 4)
   if not clock(v) then
-    bad(name, fname, '"HH:MM" or a table with hour and min', type(v) == "string" and string.format("%q", v) or "table")
+    bad(name, fname, '"HH:MM" or a table with hour and min', type(v) == "string" and errors.show(v) or "table")
   end
   return v
 end)
