@@ -12,8 +12,8 @@
 --            naming the argument and the method; nothing is sent.
 --   invalid  a value of the right kind that the client refuses to send: a setting out of its
 --            range, a time segment or period that does not exist, a URL over client.MAX_URL
---            (8 KiB: a 1 MiB serial in a query; servers answer 414 and libcurl gives up at
---            1 MiB). nil, err of kind invalid; nothing is sent.
+--            (4 KiB: a 1 MiB serial in a query; see client.MAX_URL for why). nil, err of kind
+--            invalid; nothing is sent.
 --   sent     anything else goes on the wire byte for byte: "", NUL bytes, invalid UTF-8, 1 MiB
 --            in a form body, whole numbers as written ("-1"), nil for an optional argument
 --            (left out) or one with a default. The server answers: a result, or nil, err of
