@@ -64,8 +64,8 @@ local FAULTS = {
   -- twice at most: libcurl sends a request again, once, on a kept-alive connection that closed
   { 40, "reset", function(r) return { reset = true, times = r(2) } end },
   { 60, "latency", function(r) return { stall = r(10) / 1000 } end },
-  { 2, "timeout", function() return { stall = 0.3 } end },
-  { 40, "truncation", function(r) return { truncate = r(20) } end },
+  { 1, "timeout", function() return { stall = 1.1 } end }, -- past the api's timeout of 1 s
+  { 41, "truncation", function(r) return { truncate = r(20) } end },
   { 40, "html", function() return { html = true } end },
   { 18, "garbage", function() return { body = "{oops" } end },
 }
@@ -125,7 +125,7 @@ function M.run(opts)
     control("POST", "reset")
     local dir = io.open("/dev/shm", "rb") and "/dev/shm" or os.getenv("TMPDIR") or "/tmp" -- no fsync wait on tmpfs
     local state_file = string.format("%s/growatt-soak-%d.json", dir, math.floor(core.now() * 1000) % 1e9)
-    local api = growatt.new({ server_url = url, state_file = state_file, timeout = 0.25, connect_timeout = 1,
+    local api = growatt.new({ server_url = url, state_file = state_file, timeout = 1, connect_timeout = 1,
                               login_interval = 0,
                               retries = { attempts = 2, base = 0.001, max = 0.002, deadline = 1 } })
     local r = generator(opts.seed or 1)
