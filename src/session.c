@@ -961,8 +961,8 @@ static int is_host_char(unsigned char c, int bracketed)
  * expiry, name, value, tab-separated; "#HttpOnly_" before the domain of an HttpOnly cookie;
  * expiry 0 for a session cookie) is a cookie that can be sent: not expired (curl never sends
  * one, but keeps it until the next cookie is added, and lists it), and for a host name or an
- * address (curl takes any domain from an imported line, "Set-Cookie: x" included, and the
- * line it lists for such a cookie reads back as something else). */
+ * address: no empty label (curl takes any domain from an imported line, "Set-Cookie: x" or
+ * "..x" included, and the line it lists for such a cookie reads back as something else). */
 static int cookie_sendable(const char *line, time_t now)
 {
     const char *p = line;
@@ -974,7 +974,8 @@ static int cookie_sendable(const char *line, time_t now)
     if (*p == '.')
         p++;
     for (line = p; *p != '\t'; p++)
-        if (!is_host_char((unsigned char)*p, *line == '['))
+        if (!is_host_char((unsigned char)*p, *line == '[') ||
+            (*p == '.' && (p == line || p[-1] == '.')))
             return 0;
     if (p == line)
         return 0;
