@@ -49,11 +49,13 @@ quick: deps
 lint:
 	luacheck -q .
 
-demo: deps
+demo:
+	@sh tools/deps --base
 	@$(MAKE) --no-print-directory build
 	@sh tools/demo
 
-sandbox: deps
+sandbox:
+	@sh tools/deps --base
 	@$(MAKE) --no-print-directory build
 	LUA_PATH='$(LUA_PATH_DEV)' lua5.4 -e 'require("growatt.sandbox").run{port = tonumber(os.getenv("PORT"))}'
 
