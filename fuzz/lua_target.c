@@ -18,6 +18,7 @@
  * Built with FUZZ_TARGET (the script's name) and FUZZ_DIR (where the scripts are), against
  * Lua 5.4 or LuaJIT; lua-cjson comes from the interpreter's default package.cpath. */
 #define _POSIX_C_SOURCE 200809L
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -65,12 +66,33 @@ static void read_script(script *s)
     fclose(f);
 }
 
+/* lua-cjson is loaded once for good (RTLD_NODELETE): else every input's lua_close would
+ * unload it and the next require load it again, at a cost of milliseconds. */
+static void *cjson_library;
+
+static void pin_cjson(void)
+{
+    lua_State *L = luaL_newstate();
+    if (L == NULL)
+        die("luaL_newstate", "out of memory");
+    luaL_openlibs(L);
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "searchpath");
+    lua_pushliteral(L, "cjson");
+    lua_getfield(L, -3, "cpath");
+    lua_call(L, 2, 1);
+    if (lua_isstring(L, -1))
+        cjson_library = dlopen(lua_tostring(L, -1), RTLD_NOW | RTLD_NODELETE);
+    lua_close(L);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     read_script(&common);
     read_script(&target);
+    pin_cjson();
     return 0;
 }
 
