@@ -43,12 +43,13 @@ local function render(template, vars)
   end))
 end
 
--- A port in 20000..59999, from the system's entropy (LuaJIT's math.random repeats per run).
+-- A port in 20000..32767 (below the ephemeral range outgoing connections use), from the
+-- system's entropy (LuaJIT's math.random repeats per run).
 local function random_port()
   local f = assert(io.open("/dev/urandom", "rb"))
   local a, b = f:read(2):byte(1, 2)
   f:close()
-  return 20000 + (a * 256 + b) % 40000
+  return 20000 + (a * 256 + b) % 12768
 end
 
 -- Starts nginx from `template`; opts: workers, env = { NAME = value }, files = { name =

@@ -15,7 +15,8 @@ local M = {}
 local MODULE_DIR = "/usr/lib/nginx/modules/"
 local CJSON_CPATH = "/usr/lib/x86_64-linux-gnu/lua/5.1/?.so"
 local INSTALL = "install it with: apt-get install nginx libnginx-mod-http-lua"
-local PORT_MIN, PORT_MAX = 20000, 60000
+-- below the kernel's ephemeral range (32768..60999), where outgoing connections take ports
+local PORT_MIN, PORT_MAX = 20000, 32767
 local START_ATTEMPTS = 6 -- random ports tried when one turns out to be taken
 
 local function quote(s)
@@ -266,7 +267,7 @@ local function fail(p, message)
 end
 
 -- Starts a sandbox in the background. opts: port (default: a free random one in
--- 20000..60000), prefix (default: a fresh temporary directory, removed by stop), workers
+-- 20000..32767), prefix (default: a fresh temporary directory, removed by stop), workers
 -- (default 1: one worker keeps the log, faults and data consistent), seed (data seed),
 -- nginx (the binary). Returns the sandbox, or nil and a message.
 function M.start(opts)
