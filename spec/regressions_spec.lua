@@ -134,6 +134,7 @@ describe("regressions", function()
         "bad host\tFALSE\t/\tFALSE\t0\tn\tv",
         "...dots.test\tFALSE\t/\tFALSE\t0\tn\tv", -- read back with one dot less each time
         "a..b\tFALSE\t/\tFALSE\t0\tn\tv",
+        "..est\tFALSE\t/\tFALSE\t0\tn\tv", -- kept as ".est", not tail-matching: read back as "est"
         "[::1]\tFALSE\t/\tFALSE\t0\tv6\tx",
         "#HttpOnly_.growatt.com\tTRUE\t/\tTRUE\t0\tSERVERID\ty",
       }, "\n"))

@@ -962,22 +962,24 @@ static int is_host_char(unsigned char c, int bracketed)
  * expiry 0 for a session cookie) is a cookie that can be sent: not expired (curl never sends
  * one, but keeps it until the next cookie is added, and lists it), and for a host name or an
  * address: no empty label (curl takes any domain from an imported line, "Set-Cookie: x" or
- * "..x" included, and the line it lists for such a cookie reads back as something else). */
+ * "..x" included, and the line it lists for such a cookie reads back as something else), and
+ * a leading dot only on a domain that tail-matches (".x" with FALSE would read back as "x"). */
 static int cookie_sendable(const char *line, time_t now)
 {
     const char *p = line;
     long long expires;
-    int field;
+    int field, dotted;
 
     if (strncmp(p, "#HttpOnly_", 10) == 0)
         p += 10;
-    if (*p == '.')
+    if ((dotted = *p == '.'))
         p++;
     for (line = p; *p != '\t'; p++)
         if (!is_host_char((unsigned char)*p, *line == '[') ||
             (*p == '.' && (p == line || p[-1] == '.')))
             return 0;
-    if (p == line)
+    /* a leading dot goes with tailmatch TRUE: curl drops it from a line read back */
+    if (p == line || (dotted && strncmp(p + 1, "TRUE\t", 5) != 0))
         return 0;
     for (field = 0; field < 4; field++) {
         if ((p = strchr(p, '\t')) == NULL)
