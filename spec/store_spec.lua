@@ -51,11 +51,11 @@ describe("store", function()
       assert.is_true(math.abs(t0 - os.time()) <= 1)
       core.sleep(0.05)
       local slept = core.now() - t0
-      assert.is_true(slept >= 0.05 and slept < 0.5, "slept " .. slept)
+      assert.is_true(slept >= 0.05 and slept < 5, "slept " .. slept) -- loose: specs also run under valgrind
       local t1 = core.now()
       core.sleep(-1)
       core.sleep(0)
-      assert.is_true(core.now() - t1 < 0.01)
+      assert.is_true(core.now() - t1 < 0.04) -- returns at once: far below the 0.05 s slept above
       assert.has_error(function() core.sleep("x") end)
     end)
 
