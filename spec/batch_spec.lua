@@ -4,14 +4,6 @@ local S = require("spec.support.sandbox")
 
 local USER = 1234567
 
-local function max_in_flight(requests)
-  local max = 0
-  for _, r in ipairs(requests) do
-    if r.in_flight > max then max = r.in_flight end
-  end
-  return max
-end
-
 local function count(requests, path)
   local n = 0
   for _, r in ipairs(requests) do
@@ -132,7 +124,7 @@ describe("api:batch", function()
       assert.equal(12, #values)
       local seen = S.requests()
       assert.equal(12, count(seen, "PlantListAPI.do"))
-      assert.equal(n, max_in_flight(seen))
+      assert.equal(n, S.max_in_flight(seen))
     end
   end)
 

@@ -18,14 +18,6 @@ local function numbered(n, path)
   return list
 end
 
-local function max_in_flight(requests)
-  local max = 0
-  for _, r in ipairs(requests) do
-    if r.in_flight > max then max = r.in_flight end
-  end
-  return max
-end
-
 describe("session:perform_many", function()
   local url, s
   setup(function() url = S.start() end)
@@ -171,7 +163,7 @@ describe("session:perform_many", function()
       assert.equal(8, #results)
       local seen = S.requests()
       assert.equal(8, #seen)
-      assert.equal(n, max_in_flight(seen))
+      assert.equal(n, S.max_in_flight(seen))
     end
   end)
 

@@ -130,4 +130,14 @@ function S.state(patch)
   return control("POST", "state", patch)
 end
 
+--- The most requests the sandbox had in flight at once among `requests` (each request
+-- records how many were in flight when it arrived).
+function S.max_in_flight(requests)
+  local max = 0
+  for _, r in ipairs(requests) do
+    if r.in_flight > max then max = r.in_flight end
+  end
+  return max
+end
+
 return S
