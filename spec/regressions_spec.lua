@@ -144,5 +144,31 @@ describe("regressions", function()
       assert.same({ "#HttpOnly_.growatt.com\tTRUE\t/\tTRUE\t0\tSERVERID\ty", "[::1]\tFALSE\t/\tFALSE\t0\tv6\tx" },
         lines)
     end)
+
+    -- fuzz/cookies: curl also took Set-Cookie headers, where "path=" gave an empty path field
+    -- that read back (curl takes a run of tabs as one) as another cookie, and a line with no
+    -- path, for which it made one up and kept a second cookie beside an equal one
+    it("set_cookies takes only the lines cookies() lists, and the export imports back to itself", function()
+      local kept = "fuzz.test\tFALSE\t/p\tTRUE\t0\te\t"
+      s:set_cookies(table.concat({
+        "Set-Cookie: a=b; domain=fuzz.test; path=/",
+        "fuzz.test\tTRUE\t\tFALSE\t0\ta\tb", -- empty path
+        "fuzz.test\tTRUE\tTRUE\tFALSE\t0\ta\tb", -- path TRUE
+        "gom\tFALSE\t/\tFALSE\t0\tn", -- six fields
+        "gom\tT\tFALSE\t0\tn", -- no path
+        "gom\tFALSE\t/\tFALSE\t0\t\tv", -- no name
+        "gom\tFALSE\t/\tmaybe\t0\tn\tv",
+        "gom\tFALSE\t/\tFALSE\t-1\tn\tv",
+        "gom\tFALSE\t/\tFALSE\t0\tn\tv\tw",
+        "gom\tFALSE\t/\tFALSE\t0\tn\tv\rw",
+        "ALL", "SESS", "FLUSH", "RELOAD",
+        kept,
+      }, "\n"))
+      assert.equal(kept, s:cookies())
+      local again = core.session()
+      again:set_cookies(s:cookies())
+      assert.equal(kept, again:cookies())
+      again:close()
+    end)
   end)
 end)

@@ -957,40 +957,63 @@ static int is_host_char(unsigned char c, int bracketed)
            c == '-' || c == '.' || c == '_' || (bracketed && (c == '[' || c == ']' || c == ':'));
 }
 
-/* Whether a line of CURLINFO_COOKIELIST (Netscape format: domain, tailmatch, path, secure,
- * expiry, name, value, tab-separated; "#HttpOnly_" before the domain of an HttpOnly cookie;
- * expiry 0 for a session cookie) is a cookie that can be sent: not expired (curl never sends
- * one, but keeps it until the next cookie is added, and lists it), and for a host name or an
- * address: no empty label (curl takes any domain from an imported line, "Set-Cookie: x" or
- * "..x" included, and the line it lists for such a cookie reads back as something else), and
- * a leading dot only on a domain that tail-matches (".x" with FALSE would read back as "x"). */
-static int cookie_sendable(const char *line, time_t now)
+/* Skips "TRUE" (or, when false_too, "FALSE") and the tab after it; NULL for anything else. */
+static const char *skip_bool(const char *p, int false_too)
 {
-    const char *p = line;
-    long long expires;
-    int field, dotted;
+    if (strncmp(p, "TRUE\t", 5) == 0)
+        return p + 5;
+    return false_too && strncmp(p, "FALSE\t", 6) == 0 ? p + 6 : NULL;
+}
+
+/* Skips a field of at least min bytes up to its tab (or, when last, to the end); NULL for a
+ * control byte in it (curl ends a line at "\r"), or an empty or missing field. */
+static const char *skip_field(const char *p, size_t min, int last)
+{
+    const char *start = p;
+    for (; *p != '\t' && *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return NULL;
+    if ((size_t)(p - start) < min || (*p == '\t') == last)
+        return NULL;
+    return last ? p : p + 1;
+}
+
+/* Whether a cookie line is one the session imports and exports: the Netscape format exactly
+ * as CURLINFO_COOKIELIST lists a cookie that can be sent. That is "#HttpOnly_" or nothing,
+ * then seven tab-separated fields: a host name or address with no empty label (a leading
+ * dot only with tail matching: curl reads ".x" with FALSE back as "x"); TRUE or FALSE; a
+ * path starting with "/"; TRUE or FALSE; the expiry in seconds, 0 for a session cookie,
+ * not past (curl keeps an expired cookie until the next one is added, and lists it); the
+ * name, not empty; the value. Anything else, which curl would take in some other way (a
+ * Set-Cookie header, a command such as ALL, a missing path it makes up, an empty field that
+ * shifts the ones after it), is left out, so that what is exported imports back to itself. */
+static int cookie_line_ok(const char *p, time_t now)
+{
+    const char *host;
+    long long expires = 0;
+    int dotted, digits = 0;
 
     if (strncmp(p, "#HttpOnly_", 10) == 0)
         p += 10;
     if ((dotted = *p == '.'))
         p++;
-    for (line = p; *p != '\t'; p++)
-        if (!is_host_char((unsigned char)*p, *line == '[') ||
-            (*p == '.' && (p == line || p[-1] == '.')))
+    for (host = p; *p != '\t'; p++)
+        if (!is_host_char((unsigned char)*p, *host == '[') ||
+            (*p == '.' && (p == host || p[-1] == '.')))
             return 0;
-    /* a leading dot goes with tailmatch TRUE: curl drops it from a line read back */
-    if (p == line || (dotted && strncmp(p + 1, "TRUE\t", 5) != 0))
+    if (p == host)
         return 0;
-    for (field = 0; field < 4; field++) {
-        if ((p = strchr(p, '\t')) == NULL)
-            return 0;
-        p++;
-    }
-    expires = strtoll(p, NULL, 10);
-    return expires == 0 || expires > (long long)now;
+    if ((p = skip_bool(p + 1, !dotted)) == NULL || *p != '/' || (p = skip_field(p, 1, 0)) == NULL ||
+        (p = skip_bool(p, 1)) == NULL)
+        return 0;
+    for (; *p >= '0' && *p <= '9' && digits < 18; p++, digits++)
+        expires = expires * 10 + (*p - '0');
+    if (digits == 0 || *p++ != '\t' || (expires != 0 && expires <= (long long)now))
+        return 0;
+    return (p = skip_field(p, 1, 0)) != NULL && skip_field(p, 0, 1) != NULL;
 }
 
-/* The cookies the session can send, one line each (cookie_sendable), so that what is
+/* The cookies the session can send, one line each (cookie_line_ok), so that what is
  * exported imports back to itself. The cookie list is owned by the session while it
  * is copied into Lua, so that a memory error during the copy leaves it to be freed by the
  * next call or by close. */
@@ -1011,7 +1034,7 @@ static int session_cookies(lua_State *L)
     }
     luaL_buffinit(L, &b);
     for (item = s->cookie_export; item != NULL; item = item->next) {
-        if (!cookie_sendable(item->data, now))
+        if (!cookie_line_ok(item->data, now))
             continue;
         if (!first)
             luaL_addchar(&b, '\n');
@@ -1037,19 +1060,13 @@ static int session_clear_cookies(lua_State *L)
     return 0;
 }
 
-/* Words that CURLOPT_COOKIELIST treats as commands rather than cookies. */
-static int is_cookie_command(const char *line)
-{
-    return strcmp(line, "ALL") == 0 || strcmp(line, "SESS") == 0 ||
-           strcmp(line, "FLUSH") == 0 || strcmp(line, "RELOAD") == 0;
-}
-
 static int session_set_cookies(lua_State *L)
 {
     growatt_session *s = check_session(L);
     size_t len;
     const char *text;
     char *copy, *line, *next;
+    time_t now = time(NULL);
 
     luaL_checktype(L, 2, LUA_TSTRING);
     text = lua_tolstring(L, 2, &len);
@@ -1068,7 +1085,7 @@ static int session_set_cookies(lua_State *L)
         n = strlen(line);
         if (n > 0 && line[n - 1] == '\r')
             line[--n] = '\0';
-        if (n > 0 && !is_cookie_command(line))
+        if (cookie_line_ok(line, now))
             curl_easy_setopt(s->xfer.easy, CURLOPT_COOKIELIST, line);
     }
     free(copy);
