@@ -150,10 +150,14 @@ local function counted(requests, window, now)
   return total, oldest, size
 end
 
+-- The last bucket's start and key: calls in one bucket share its key, formatted once.
+local key_start, key_text
+
 local function count_request(requests, window, now)
   local size = window / BUCKETS
-  local key = string.format("%.17g", math.floor(now / size) * size)
-  requests[key] = (requests[key] or 0) + 1
+  local start = math.floor(now / size) * size
+  if start ~= key_start then key_start, key_text = start, string.format("%.17g", start) end
+  requests[key_text] = (requests[key_text] or 0) + 1
 end
 
 ---------------------------------------------------------------------------
