@@ -203,12 +203,8 @@ static void start(lua_State *L, growatt_session *s, growatt_pool *p, int prepare
 {
     pool_slot *slot = pool_idle_slot(L, s, p);
     growatt_request r;
-    CURLcode rc;
     int fields, f;
 
-    rc = growatt_transfer_begin(&slot->t, &s->config);
-    if (rc != CURLE_OK)
-        luaL_error(L, "cannot set up the request: %s", curl_easy_strerror(rc));
     lua_rawgeti(L, prepared, (int)i);
     fields = lua_gettop(L);
     /* the fields F_METHOD..F_MULTIPART go to fields + 1 .. fields + F_COUNT */
@@ -221,7 +217,7 @@ static void start(lua_State *L, growatt_session *s, growatt_pool *p, int prepare
     r.timeout_ms = (long)lua_tonumber(L, fields + F_TIMEOUT);
     r.body = lua_isnil(L, fields + F_BODY) ? 0 : fields + F_BODY;
     r.multipart = lua_isnil(L, fields + F_MULTIPART) ? 0 : fields + F_MULTIPART;
-    growatt_request_apply(L, &slot->t, &r);
+    growatt_request_apply(L, &slot->t, &s->config, &r);
     lua_settop(L, fields - 1);
 
     if (curl_multi_add_handle(p->multi, slot->t.easy) != CURLM_OK)

@@ -335,7 +335,7 @@ CURLcode growatt_transfer_open(growatt_transfer *t, CURLSH *share)
 }
 
 /* Drops what the last request handed to curl. Only safe once the handle no longer points at
- * them (after growatt_transfer_begin has unset them, or curl_easy_cleanup). */
+ * them (after transfer_begin has unset them, or curl_easy_cleanup). */
 static void transfer_drop_request(growatt_transfer *t)
 {
     curl_slist_free_all(t->headers);
@@ -354,7 +354,9 @@ void growatt_transfer_free(growatt_transfer *t)
     buf_free(&t->head);
 }
 
-CURLcode growatt_transfer_begin(growatt_transfer *t, const growatt_config *c)
+/* Starts a new transfer on an open handle: unsets what the previous request set, drops what
+ * it held, and applies the settings (which configure may have changed). */
+static CURLcode transfer_begin(growatt_transfer *t, const growatt_config *c)
 {
     CURL *e = t->easy;
     CURLcode rc = CURLE_OK;
@@ -660,10 +662,11 @@ static void apply_multipart(lua_State *L, growatt_transfer *t, int list, CURLcod
     SETOPT(*rc, t->easy, CURLOPT_MIMEPOST, t->mime);
 }
 
-void growatt_request_apply(lua_State *L, growatt_transfer *t, const growatt_request *r)
+void growatt_request_apply(lua_State *L, growatt_transfer *t, const growatt_config *c,
+                           const growatt_request *r)
 {
     CURL *e = t->easy;
-    CURLcode rc = CURLE_OK;
+    CURLcode rc = transfer_begin(t, c);
     int is_post = strcmp(r->method, "POST") == 0;
     size_t i, n;
 
@@ -942,10 +945,7 @@ static int session_request(lua_State *L)
     growatt_request_read(L, &s->config, 2, &r);
     if (s->closed)
         return growatt_push_error(L, "closed", "session is closed", -1);
-    rc = growatt_transfer_begin(&s->xfer, &s->config);
-    if (rc != CURLE_OK)
-        return luaL_error(L, "cannot set up the request: %s", curl_easy_strerror(rc));
-    growatt_request_apply(L, &s->xfer, &r);
+    growatt_request_apply(L, &s->xfer, &s->config, &r);
     rc = curl_easy_perform(s->xfer.easy);
     return growatt_transfer_push_result(L, &s->xfer, rc);
 }

@@ -2,14 +2,14 @@
  *
  *   growatt_request_read    Lua arguments -> growatt_request (raises on misuse, sends nothing)
  *   growatt_transfer_open   make an easy handle with the options that never change
- *   growatt_transfer_begin  unset the last request's options, apply the session's settings
- *   growatt_request_apply   hand a growatt_request to that easy handle
+ *   growatt_request_apply   unset the last request's options, apply the session's settings,
+ *                           hand a growatt_request to that easy handle
  *   (curl_easy_perform, or curl_multi_* until CURLMSG_DONE)
  *   growatt_transfer_push_result   finished handle + its buffers -> res | nil, err
  *
  * Every C allocation a transfer makes is owned by its growatt_transfer, which lives inside a
  * GC'd userdata: a Lua error at any step leaves nothing unreachable, because the next
- * growatt_transfer_begin or growatt_transfer_free releases it. */
+ * growatt_request_apply or growatt_transfer_free releases it. */
 #ifndef GROWATT_SESSION_H
 #define GROWATT_SESSION_H
 
@@ -85,17 +85,16 @@ void growatt_config_free(growatt_config *c);
 CURLcode growatt_transfer_open(growatt_transfer *t, CURLSH *share);
 void growatt_transfer_free(growatt_transfer *t);
 
-/* Starts a new transfer on an open handle: unsets what the previous request set, drops what
- * it held, and applies the settings (which configure may have changed). */
-CURLcode growatt_transfer_begin(growatt_transfer *t, const growatt_config *c);
-
 /* Reads method, url_or_path and opts from the stack at arg, arg+1, arg+2. Pushes the strings
  * the request needs and records their indices in *r; they must stay on the stack until
  * growatt_request_apply returns. */
 void growatt_request_read(lua_State *L, const growatt_config *c, int arg, growatt_request *r);
 
-/* Hands *r to the transfer's easy handle. Raises only when memory runs out. */
-void growatt_request_apply(lua_State *L, growatt_transfer *t, const growatt_request *r);
+/* Starts a new transfer of *r on an open handle: unsets what the previous request set, drops
+ * what it held, applies the settings (which configure may have changed), then hands *r to the
+ * easy handle. Raises when the request cannot be set up (out of memory). */
+void growatt_request_apply(lua_State *L, growatt_transfer *t, const growatt_config *c,
+                           const growatt_request *r);
 
 /* Pushes the result of a finished transfer: res (returns 1) or nil, err (returns 2). */
 int growatt_transfer_push_result(lua_State *L, growatt_transfer *t, CURLcode rc);
