@@ -61,10 +61,11 @@ describe("session:perform_many", function()
     end)
   end)
 
-  it("returns empty lists for an empty batch", function()
+  it("returns empty lists for an empty batch, and sends nothing", function()
     local results, errs = s:perform_many({})
     assert.same({}, results)
     assert.same({}, errs)
+    assert.same({}, S.requests())
   end)
 
   it("returns the results in the order of the requests, whatever order they finish in", function()
