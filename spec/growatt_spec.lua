@@ -1,12 +1,7 @@
 -- The growatt module against the sandbox, over real HTTP.
 local growatt = require("growatt")
 local S = require("spec.support.sandbox")
-
-local function pairs_of(list)
-  local t = {}
-  for _, p in ipairs(list or {}) do t[#t + 1] = p[1] .. "=" .. p[2] end
-  return table.concat(t, "&")
-end
+local pairs_of = S.pairs_of
 
 describe("growatt", function()
   local url

@@ -3,17 +3,12 @@
 -- what the caller got back.
 local growatt = require("growatt")
 local S = require("spec.support.sandbox")
+local pairs_of = S.pairs_of
 
 local unpack = table.unpack or unpack
 
 local TOKEN = "demo-token"
 local MIN, SPH = "MIN4K00208", "SPH6K00207"
-
-local function pairs_of(list)
-  local t = {}
-  for _, p in ipairs(list or {}) do t[#t + 1] = p[1] .. "=" .. p[2] end
-  return table.concat(t, "&")
-end
 
 -- "&param<from>=...&param<to>=" with empty values.
 local function empty_params(from, to)

@@ -3,12 +3,7 @@
 local growatt = require("growatt")
 local regions = require("growatt.regions")
 local S = require("spec.support.sandbox")
-
-local function pairs_of(list)
-  local t = {}
-  for _, p in ipairs(list or {}) do t[#t + 1] = p[1] .. "=" .. p[2] end
-  return table.concat(t, "&")
-end
+local pairs_of = S.pairs_of
 
 describe("growatt.regions", function()
   it("lists the known servers by name, the deprecated ones marked", function()

@@ -130,6 +130,13 @@ function S.state(patch)
   return control("POST", "state", patch)
 end
 
+-- A logged request's query or form pairs (or a dry run's) as one "name=value&..." string.
+function S.pairs_of(list)
+  local t = {}
+  for _, p in ipairs(list or {}) do t[#t + 1] = p[1] .. "=" .. p[2] end
+  return table.concat(t, "&")
+end
+
 --- The most requests the sandbox had in flight at once among `requests` (each request
 -- records how many were in flight when it arrived).
 function S.max_in_flight(requests)
