@@ -107,6 +107,11 @@ describe("api:batch", function()
     -- a TLX plant's device list is empty in getAllDeviceListTwo: getAllDeviceList answers
     local values, errs = api:batch({ { "device_list", "2222208" }, { "device_list", "2222209" } })
     assert.same({}, errs)
+    local fallbacks = {} -- the plants the sandbox was asked getAllDeviceList for
+    for _, r in ipairs(S.requests()) do
+      if r.op == "getAllDeviceList" then fallbacks[#fallbacks + 1] = query_of(r).plantId end
+    end
+    assert.same({ "2222208" }, fallbacks)
     assert.equal("MIN4K00208", values[1][1].deviceSn)
     assert.same(api:device_list("2222208"), values[1])
     assert.equal(2, #values[2])
@@ -183,6 +188,7 @@ describe("api:batch", function()
     assert.equal(url .. "PlantListAPI.do", reqs[1].url)
     assert.same({ { "userId", USER } }, reqs[1].query)
     assert.equal("getTlxDetailData", reqs[2].op)
+    assert.equal(1, #S.requests()) -- the login of before_each only: nothing was sent
   end)
 
   it("sends a batched write as the method sends it: validated, the same parameters", function()
@@ -232,6 +238,7 @@ describe("api:walk", function()
     assert.has_error(function() growatt.new({ server_url = url, dry_run = true }):walk() end,
       "walk: not available with dry_run")
     assert.has_error(function() api:walk({ concurrency = 0 }) end)
+    assert.equal(0, #S.requests())
   end)
 
   it("returns every plant of the account with each device and its current status", function()
