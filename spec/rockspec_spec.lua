@@ -31,9 +31,12 @@ describe("growatt-dev-1.rockspec", function()
     local listed = {}
     for _, s in ipairs(core.sources) do listed[s] = true end
     local out = run("ls src/*.c")
+    local seen = 0
     for file in out:gmatch("(src/[%w_]+%.c)") do
+      seen = seen + 1
       assert.is_true(listed[file] == true, file .. " missing from growatt.core sources")
     end
+    assert.is_true(seen > 0, "no src/*.c found: " .. out)
   end)
 
   it("maps every Lua module under lua/", function()
@@ -42,10 +45,13 @@ describe("growatt-dev-1.rockspec", function()
       if type(file) == "string" then mapped[file] = name end
     end
     local out = run("find lua -name '*.lua' | sort")
+    local seen = 0
     for file in out:gmatch("(lua/[^\n]+%.lua)") do
+      seen = seen + 1
       local name = file:gsub("^lua/", ""):gsub("/init%.lua$", ""):gsub("%.lua$", ""):gsub("/", ".")
       assert.equal(name, mapped[file], file .. " is not mapped as " .. name)
     end
+    assert.is_true(seen > 0, "no lua/**/*.lua found: " .. out)
   end)
 
   it("installs with luarocks make into a tree, and the module works from another directory", function()
