@@ -226,6 +226,18 @@ static void start(lua_State *L, growatt_session *s, growatt_pool *p, int prepare
     slot->request = i;
 }
 
+/* Stores what was pushed for request i, res (nret 1) or nil, err (nret 2), as results[i], or
+ * as errs[i] with results[i] false. */
+static void store(lua_State *L, int nret, int results, int errs, int i)
+{
+    if (nret == 2) {
+        lua_rawseti(L, errs, i);
+        lua_pop(L, 1);
+        lua_pushboolean(L, 0);
+    }
+    lua_rawseti(L, results, i);
+}
+
 /* Stores the result of a finished slot's request in results / errs. */
 static void finish(lua_State *L, growatt_pool *p, pool_slot *slot, CURLcode rc, int results,
                    int errs)
@@ -233,14 +245,7 @@ static void finish(lua_State *L, growatt_pool *p, pool_slot *slot, CURLcode rc, 
     int i = (int)slot->request;
     curl_multi_remove_handle(p->multi, slot->t.easy);
     slot->attached = 0;
-    if (growatt_transfer_push_result(L, &slot->t, rc) == 1) {
-        lua_rawseti(L, results, i);
-    } else {
-        lua_rawseti(L, errs, i);
-        lua_pop(L, 1);
-        lua_pushboolean(L, 0);
-        lua_rawseti(L, results, i);
-    }
+    store(L, growatt_transfer_push_result(L, &slot->t, rc), results, errs, i);
     slot->request = 0;
 }
 
@@ -310,13 +315,9 @@ int growatt_l_perform_many(lua_State *L)
     errs = lua_gettop(L);
 
     if (s->closed) {
-        for (i = 1; i <= n; i++) {
-            growatt_push_error(L, "closed", "session is closed", -1);
-            lua_rawseti(L, errs, (int)i);
-            lua_pop(L, 1);
-            lua_pushboolean(L, 0);
-            lua_rawseti(L, results, (int)i);
-        }
+        for (i = 1; i <= n; i++)
+            store(L, growatt_push_error(L, "closed", "session is closed", -1), results, errs,
+                  (int)i);
     } else if (n > 0) {
         run(L, s, n, limit < n ? limit : n, prepared, results, errs);
     }
