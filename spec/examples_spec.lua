@@ -2,10 +2,9 @@
 -- Examples in subfolders (examples/openresty/) and those whose first line says
 -- "-- spec: skip" need something else and are left out.
 local S = require("spec.support.sandbox")
+local H = require("spec.support.session") -- the interpreter running this spec, its build of the core
 
--- The interpreter running this spec and its build of the C core.
-local LUA, CPATH = "lua5.4", "build/5.4/?.so;;"
-if jit then LUA, CPATH = "luajit", "build/jit/?.so;;" end
+local LUA, CPATH = H.LUA, H.CPATH .. ";;"
 
 local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
