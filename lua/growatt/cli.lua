@@ -140,9 +140,11 @@ end
 local Context = {}
 Context.__index = Context
 
+--- `s` unless it is nil or "" (unset and empty options and variables alike).
 local function nonempty(s)
   if s ~= nil and s ~= "" then return s end
 end
+cli.nonempty = nonempty
 
 --- The state file's path: --state-file, GROWATT_STATE_FILE, $XDG_CACHE_HOME/growatt/state.json,
 -- ~/.cache/growatt/state.json.
@@ -155,16 +157,12 @@ function Context:state_path()
   return cache .. "/growatt/state.json"
 end
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
 --- The state store, its directory made (mode 0700) when missing.
 function Context:store()
   if not self._store then
     local path = self:state_path()
     local dir = path:match("^(.*)/[^/]*$")
-    if dir and dir ~= "" then os.execute("mkdir -p -m 700 " .. quote(dir) .. " 2>/dev/null") end
+    if dir and dir ~= "" then os.execute("mkdir -p -m 700 " .. term.quote(dir) .. " 2>/dev/null") end
     self._store = store.file(path)
   end
   return self._store

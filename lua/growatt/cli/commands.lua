@@ -24,9 +24,7 @@ function commands.run(ctx)
   return commands.by_name[ctx.args.command].run(ctx)
 end
 
-local function nonempty(s)
-  if s ~= nil and s ~= "" then return s end
-end
+local nonempty = cli.nonempty
 
 -- A report of a few lines of text, and what --json prints for it.
 local function message(lines, value)

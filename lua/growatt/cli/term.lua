@@ -49,9 +49,11 @@ printf '\n' >&2
 [ $status -eq 0 ] && printf '%s' "$line"
 exit $status]]
 
+--- `s` as one word for sh, in single quotes.
 local function quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
+term.quote = quote
 
 --- Shows `prompt` on stderr and reads a line from the terminal without echoing it.
 -- Returns the line, or nil when the input ended or was interrupted.
