@@ -337,6 +337,7 @@ describe("growatt.openapi", function()
       assert.equal(SPH, h.mix_sn)
       local _, err = api():sph_energy_history(SPH, "2026-06-01", "2026-06-10")
       assert.equal("invalid", err.kind)
+      assert.equal(1, #S.requests())
     end)
 
     it("sph_read_parameter: named, or a register range whose missing end is left out", function()
@@ -347,6 +348,7 @@ describe("growatt.openapi", function()
       sent("POST", "v1/readMixParam", "", "device_sn=" .. SPH .. "&paramId=set_any_reg&startAddr=5")
       local _, err = api():sph_read_parameter(SPH)
       assert.equal("parameter_id", err.param)
+      assert.equal(1, #S.requests())
     end)
 
     it("sph_write_parameter sends all 18 params and the setting reads back", function()
@@ -443,6 +445,7 @@ describe("growatt.openapi", function()
       local min = api():device(MIN, 7)
       assert.has_error(function() min:write_time_segment("1", 1, "1:00", "2:00") end,
         "bad argument 'segment_id' to 'min_write_time_segment' (number expected, got string)")
+      assert.equal(0, #S.requests())
     end)
   end)
 
@@ -633,6 +636,7 @@ describe("growatt.openapi", function()
       assert.equal("network", err.kind)
       a.server_url = url
       assert.truthy(a:plant_list())
+      sent("GET", "v1/plant/list", "", "page=&perpage=&search_type=&search_keyword=")
     end)
   end)
 
