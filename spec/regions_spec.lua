@@ -84,8 +84,10 @@ describe("api:discover_server", function()
     assert.is_nil(v)
     assert.equal("api", err.kind)
     assert.is_false(err.response.success)
+    assert.equal("op=getServerUrlByName&userName=nobody", pairs_of(S.last().query))
     assert.has_error(function() api:discover_server(42) end,
       "bad argument 'username' to 'discover_server' (string expected, got number)")
+    assert.equal(1, #S.requests())
   end)
 
   it("accepts the server in the shapes clients have seen", function()
