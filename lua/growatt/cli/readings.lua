@@ -14,21 +14,12 @@ local function list_of(v)
   return type(v) == "table" and v or {}
 end
 
---- Makes `calls` ({ "method", args... } each) and returns values, errs in their order:
--- through api:batch (in parallel) where the API has it, else one by one. `what` names the
--- calls on the progress line.
+--- Makes `calls` ({ "method", args... } each) through api:batch and returns values, errs in
+-- their order. `what` names the calls on the progress line.
 function readings.fetch(ctx, api, calls, what)
   if #calls == 0 then return {}, {} end
-  if api.batch then
-    ctx:progress(string.format("%s (%d request%s)...", what, #calls, #calls == 1 and "" or "s"))
-    return api:batch(calls)
-  end
-  local values, errs = {}, {}
-  for i, call in ipairs(calls) do
-    ctx:progress(string.format("%s %d/%d...", what, i, #calls))
-    values[i], errs[i] = api[call[1]](api, unpack(call, 2, #call))
-  end
-  return values, errs
+  ctx:progress(string.format("%s (%d request%s)...", what, #calls, #calls == 1 and "" or "s"))
+  return api:batch(calls)
 end
 
 ---------------------------------------------------------------------------
