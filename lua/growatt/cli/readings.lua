@@ -198,7 +198,6 @@ local function history_rows(rows, plant, by, call, back, first, last)
     local n, e = tonumber(k), output.energy_kwh(v)
     if n and e then
       local key = by == "day" and key_of(by, call.year, call.month, n) or key_of(by, call.year, n)
-      if by == "year" then key = key_of(by, call.year) end
       if key >= first and key <= last then sums[key] = (sums[key] or 0) + e end
     end
   end
@@ -253,10 +252,13 @@ function readings.history(ctx, commands)
   local plants = args.plant and { { id = args.plant } } or commands.plants(ctx)
   local api, v1 = ctx:api(), ctx:token_api()
   local calls_of = v1 and v1_history_calls or history_calls
-  local rows, n, total = {}, 0, 0
-  for _, p in ipairs(plants) do total = total + #calls_of(p.id, args.by, from, to) end
-  for _, p in ipairs(plants) do
-    for _, call in ipairs(calls_of(p.id, args.by, from, to)) do
+  local rows, n, total, calls = {}, 0, 0, {}
+  for i, p in ipairs(plants) do
+    calls[i] = calls_of(p.id, args.by, from, to)
+    total = total + #calls[i]
+  end
+  for i, p in ipairs(plants) do
+    for _, call in ipairs(calls[i]) do
       n = n + 1
       ctx:progress(string.format("history of plant %s: %d/%d...", p.id, n, total))
       local reply, err = api[call[1]](api, unpack(call, 2, #call))
