@@ -25,8 +25,7 @@
 
 typedef struct pool_slot {
     growatt_transfer t; /* first: CURLOPT_PRIVATE points at the slot */
-    size_t request;     /* 1-based index of the request it runs; 0 when idle */
-    int attached;       /* added to the multi handle */
+    size_t request;     /* 1-based index of the request it runs, in the multi handle; 0: idle */
 } pool_slot;
 
 struct growatt_pool {
@@ -42,9 +41,8 @@ enum { F_METHOD = 1, F_URL, F_HEADERS, F_TIMEOUT, F_BODY, F_MULTIPART, F_COUNT =
 
 static void slot_detach(growatt_pool *p, pool_slot *slot)
 {
-    if (slot->attached)
+    if (slot->request != 0)
         curl_multi_remove_handle(p->multi, slot->t.easy);
-    slot->attached = 0;
     slot->request = 0;
 }
 
@@ -222,7 +220,6 @@ static void start(lua_State *L, growatt_session *s, growatt_pool *p, int prepare
 
     if (curl_multi_add_handle(p->multi, slot->t.easy) != CURLM_OK)
         luaL_error(L, "cannot start a transfer");
-    slot->attached = 1;
     slot->request = i;
 }
 
@@ -244,9 +241,8 @@ static void finish(lua_State *L, growatt_pool *p, pool_slot *slot, CURLcode rc, 
 {
     int i = (int)slot->request;
     curl_multi_remove_handle(p->multi, slot->t.easy);
-    slot->attached = 0;
-    store(L, growatt_transfer_push_result(L, &slot->t, rc), results, errs, i);
     slot->request = 0;
+    store(L, growatt_transfer_push_result(L, &slot->t, rc), results, errs, i);
 }
 
 /* Collects finished transfers; returns how many there were. */
