@@ -21,10 +21,12 @@ local function whole(v)
 end
 client.whole = whole
 
--- Raises "bad argument" from a converter, at the user's level (as errors.check at level 4).
+-- Raises "bad argument" from a converter, at the user's level (as errors.check at level 4);
+-- call it as a statement, not as a tail call.
 local function bad(name, fname, expected, got)
   error(string.format("bad argument '%s' to '%s' (%s expected, got %s)", name, fname, expected, got), 6)
 end
+client.bad = bad -- for the converters of other modules (growatt.settings)
 
 --- An id: a string, or a whole number (NaN, infinities, fractions and floats beyond 2^53
 -- name no device and cannot be written exactly).

@@ -80,9 +80,7 @@ end
 -- Argument converters of the writes (kinds of growatt.client). They raise on misuse at the
 -- caller's line, as the other converters do.
 
-local function bad(name, fname, expected, got)
-  error(string.format("bad argument '%s' to '%s' (%s expected, got %s)", name, fname, expected, got), 6)
-end
+local bad = client.bad
 
 -- What is wrong with a parameter table, as (expected, got), or nil: a list or a table with
 -- names (not both), string keys, string or number values.
