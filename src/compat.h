@@ -23,18 +23,6 @@ static inline void growatt_compat_setfuncs(lua_State *L, const luaL_Reg *l, int 
     lua_pop(L, nup);
 }
 
-static inline void *growatt_compat_testudata(lua_State *L, int ud, const char *tname)
-{
-    void *p = lua_touserdata(L, ud);
-    if (p == NULL || !lua_getmetatable(L, ud))
-        return NULL;
-    luaL_getmetatable(L, tname);
-    if (!lua_rawequal(L, -1, -2))
-        p = NULL;
-    lua_pop(L, 2);
-    return p;
-}
-
 static inline void growatt_compat_setmetatable(lua_State *L, const char *tname)
 {
     luaL_getmetatable(L, tname);
@@ -42,12 +30,10 @@ static inline void growatt_compat_setmetatable(lua_State *L, const char *tname)
 }
 
 #undef luaL_setfuncs
-#undef luaL_testudata
 #undef luaL_setmetatable
 #undef luaL_newlib
 #undef lua_rawlen
 #define luaL_setfuncs growatt_compat_setfuncs
-#define luaL_testudata growatt_compat_testudata
 #define luaL_setmetatable growatt_compat_setmetatable
 #define luaL_newlib(L, l) (lua_createtable(L, 0, (int)(sizeof(l) / sizeof((l)[0]) - 1)), \
                            luaL_setfuncs(L, l, 0))
