@@ -61,8 +61,7 @@ sandbox:
 	LUA_PATH='$(LUA_PATH_DEV)' lua5.4 -e 'require("growatt.sandbox").run{port = tonumber(os.getenv("PORT"))}'
 
 # Benchmarks against the sandbox (not part of `make test`): writes bench/RESULTS.md.
-bench:
-	@sh tools/deps valgrind
+bench: deps
 	@$(MAKE) --no-print-directory build
 	@mkdir -p build/bench
 	$(CC) -std=c99 -Wall -Wextra -Werror $(CFLAGS) -o build/bench/floor bench/floor.c -lcurl
