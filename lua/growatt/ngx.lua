@@ -224,8 +224,9 @@ function Client:_login_and_call(job, stale)
   local lock = "login:" .. self.username
   local deadline = ngx.now() + self.wait
   while true do
-    if has_session(self:_account(), stale) then
-      if not job.method then return { requests = 0, results = { n = 1, self:_account().login } } end
+    local account = self:_account()
+    if has_session(account, stale) then
+      if not job.method then return { requests = 0, results = { n = 1, account.login } } end
       return self:_thread(job)
     end
     if self.dict:add(lock, ngx.worker.pid(), self.wait) then
