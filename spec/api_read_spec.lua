@@ -504,6 +504,7 @@ describe("ShinePhone reads", function()
       assert.equal("api", select(2, api:storage_energy_overview("2222207", "SPH6K00207")).kind)
       assert.equal("api", select(2, api:noah_system_status("NOAH-NONE")).kind)
       assert.equal("api", select(2, api:is_plant_noah_system("3333301")).kind)
+      assert.equal(1 + 5, #S.requests()) -- the login, then each refusal came from the sandbox
     end)
 
     it("the sandbox refuses a read whose parameters are missing, so a misnamed one would fail", function()
@@ -519,6 +520,8 @@ describe("ShinePhone reads", function()
       local v, err = fresh:tlx_detail("MIN4K00208")
       assert.is_nil(v)
       assert.equal("session_expired", err.kind)
+      local r = received("GET", "newTlxApi.do", { { "op", "getTlxDetailData" }, { "id", "MIN4K00208" } })
+      assert.is_nil(r.cookie)
     end)
   end)
 
