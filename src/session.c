@@ -276,7 +276,6 @@ void growatt_config_set(lua_State *L, growatt_config *c, int idx)
     if (lua_isnoneornil(L, idx))
         return;
     luaL_checktype(L, idx, LUA_TTABLE);
-    idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
     for (apply = 0; apply < walks; apply++) {
         lua_pushnil(L);
         while (lua_next(L, idx) != 0) {
@@ -929,8 +928,6 @@ static int session_close(lua_State *L)
 static int session_configure(lua_State *L)
 {
     growatt_session *s = check_session(L);
-    if (!lua_isnoneornil(L, 2))
-        luaL_checktype(L, 2, LUA_TTABLE);
     /* A closed session validates the options (misuse still raises) and keeps nothing. */
     growatt_config_set(L, s->closed ? NULL : &s->config, 2);
     return 0;

@@ -73,8 +73,8 @@ typedef struct growatt_session {
     int closed;
 } growatt_session;
 
-/* Settings: defaults, update from an option table (validated as a whole before any change,
- * raises on misuse; with c NULL it only validates), release. */
+/* Settings: defaults, update from the option table at the absolute index idx (validated as a
+ * whole before any change, raises on misuse; with c NULL it only validates), release. */
 void growatt_config_init(growatt_config *c);
 void growatt_config_set(lua_State *L, growatt_config *c, int idx);
 void growatt_config_free(growatt_config *c);
