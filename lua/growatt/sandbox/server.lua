@@ -99,8 +99,6 @@ function M.encode(v)
   return table.concat(out)
 end
 
-M.decode = cjson.decode -- returns nil, err on bad input
-
 ---------------------------------------------------------------------------
 -- Replies. A reply is { status = n, body = string, headers = { name = value } }.
 
@@ -301,8 +299,6 @@ function M.session_of(req)
   local user_id = id and dict():get("session:" .. id)
   if user_id then return { id = id, user_id = user_id } end
 end
-
-function M.state() return state end
 
 ---------------------------------------------------------------------------
 -- Routes: path -> { ops = { [op] = route }, default = route }, where route =
@@ -702,13 +698,6 @@ local control = {
     end,
   },
 }
-
--- Adds a control endpoint /__sandbox/<name> for one method; fn() returns a reply. For
--- endpoint modules that need a knob of their own beyond fault rules and /state.
-function M.control(name, method, fn)
-  control[name] = control[name] or {}
-  control[name][method] = fn
-end
 
 local function control_request(name)
   local methods = control[name]
