@@ -146,9 +146,7 @@ end
 
 --- One HTTP exchange for a prepared request: the C session's res, or nil and err.
 function Api:_transmit(req)
-  return self.session:request(req.method, req.url, {
-    query = req.query, form = req.form, multipart = req.multipart, headers = req.headers,
-  })
+  return self.session:request(client.session_args(req))
 end
 
 --- What a call returns for the C session's answer (res, or nil and err) to its request;

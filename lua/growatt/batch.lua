@@ -73,13 +73,6 @@ local function build(api, call, i)
   return item
 end
 
--- The C session's view of a prepared request.
-local function wire(req)
-  return { req.method, req.url, {
-    query = req.query, form = req.form, multipart = req.multipart, headers = req.headers,
-  } }
-end
-
 --- Sends prepared requests under the session policy (growatt.policy: login guard, one
 -- re-login for the whole batch, budget, retries, on_request hook), each round of them
 -- through the session's multi interface with at most `concurrency` in flight; returns
@@ -94,7 +87,7 @@ function batch.send(api, reqs, concurrency)
   end
   return policy.send_many(api, reqs, function(list)
     local wired = {}
-    for i, req in ipairs(list) do wired[i] = wire(req) end
+    for i, req in ipairs(list) do wired[i] = { client.session_args(req) } end
     return api.session:perform_many(wired, { concurrency = concurrency })
   end)
 end

@@ -192,6 +192,13 @@ function client.too_long(req)
     n, client.MAX_URL))
 end
 
+--- The C session's arguments for a prepared request: method, URL and options.
+function client.session_args(req)
+  return req.method, req.url, {
+    query = req.query, form = req.form, multipart = req.multipart, headers = req.headers,
+  }
+end
+
 --- Joins the server URL and a path with exactly one slash between them.
 function client.url(server_url, path)
   if server_url:sub(-1) == "/" then return server_url .. path end
