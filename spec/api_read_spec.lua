@@ -3,13 +3,11 @@
 -- got back; date and timespan arguments; errors.
 local growatt = require("growatt")
 local S = require("spec.support.sandbox")
+local H = require("spec.support.session")
 local data = require("growatt.sandbox.data")
 
 local DAY = "2026-11-05"
 local unpack = table.unpack or unpack
--- The interpreter running this spec, for child processes.
-local LUA, CPATH = "lua5.4", "build/5.4/?.so;;"
-if jit then LUA, CPATH = "luajit", "build/jit/?.so;;" end
 
 local function count(t)
   local n = 0
@@ -373,7 +371,7 @@ describe("ShinePhone reads", function()
       local script = 'local a = require("growatt").new{ dry_run = true } ' ..
         'a:inverter_list("1") a:inverter_list("2") a:device_list("3") io.stdout:write("done")'
       local cmd = string.format("LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='%s' %s -e '%s' 2>&1",
-        CPATH, LUA, script)
+        H.CPATH .. ";;", H.LUA, script)
       local pipe = assert(io.popen(cmd))
       local out = pipe:read("*a")
       pipe:close()

@@ -1,5 +1,6 @@
--- Helpers of the session-safety specs (session, store, secrets): shell commands, files,
--- the interpreter running the spec (for child processes) and a class with a write.
+-- Helpers of the session-safety specs (session, store, secrets) and of the read spec's child
+-- process: shell commands, files, the interpreter running the spec (for child processes) and
+-- a class with a write.
 local growatt = require("growatt")
 local A = require("growatt.endpoints").A
 
