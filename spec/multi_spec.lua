@@ -188,12 +188,20 @@ describe("session:perform_many", function()
 
   it("keeps working over repeated batches of different sizes", function()
     login(s)
+    local want = {} -- how many times the sandbox must see each ?n=i
     for _, n in ipairs({ 2, 70, 1, 5 }) do
       local results, errs = s:perform_many(numbered(n), { concurrency = n })
       assert.same({}, errs)
       assert.equal(n, #results)
       assert.equal(url .. "PlantListAPI.do?n=" .. n, results[n].url)
+      for i = 1, n do want[tostring(i)] = (want[tostring(i)] or 0) + 1 end
     end
+    -- every request of every batch reached the sandbox, once
+    local seen = {}
+    for _, r in ipairs(S.requests()) do
+      if r.query[1] then seen[r.query[1][2]] = (seen[r.query[1][2]] or 0) + 1 end
+    end
+    assert.same(want, seen)
     -- and request() still works in between
     assert.equal(200, assert(s:request("GET", "PlantListAPI.do")).status)
   end)
