@@ -49,24 +49,6 @@ end
 
 local function pack(...) return { n = select("#", ...), ... } end
 
--- Counts the requests the session sends, however the Api sends them (one, or many at once).
-local function counted(api, out)
-  local session = api.session
-  api.session = setmetatable({
-    request = function(_, ...)
-      out.requests = out.requests + 1
-      return session:request(...)
-    end,
-    perform_many = function(_, list, ...)
-      out.requests = out.requests + #list
-      return session:perform_many(list, ...)
-    end,
-  }, { __index = function(_, name)
-    return function(_, ...) return session[name](session, ...) end
-  end })
-  return session
-end
-
 local function run(api, job, out)
   if job.hash then
     local back, err = api:login(job.username, job.hash, true)
@@ -97,13 +79,13 @@ function M.call(job)
   for k, v in pairs(job.options or {}) do options[k] = v end
   options.store = store_shdict.new(job.shdict, job.username)
   local api = growatt.new(options)
-  local out = { requests = 0 }
-  local session = counted(api, out)
+  local out = {}
   local ok, msg = pcall(run, api, job, out)
   if not ok then out.raised = tostring(msg) end
-  out.used = session:cookies()
+  out.requests = api:stats().requests -- every request goes through the session policy, which counts it
+  out.used = api.session:cookies()
   out.results = export(out.results or pack(), out)
-  session:close()
+  api:close()
   return out
 end
 
