@@ -325,9 +325,9 @@ local function fresh_login(api, name, hash)
 end
 
 -- Takes up the stored session of the user, when the store holds a live one: returns the
--- stored login reply, or nil.
-local function take_up(api, name)
-  local acc = ((api.store:load().accounts) or {})[name]
+-- stored login reply, or nil. `acc` is the user's record when the caller has just loaded it.
+local function take_up(api, name, acc)
+  acc = acc or ((api.store:load().accounts) or {})[name]
   if not (acc and type(acc.cookies) == "string" and acc.cookies ~= "" and type(acc.login) == "table") then
     return nil
   end
@@ -369,7 +369,7 @@ local function recover(api)
   if not name then return end
   if dead then -- else the session came from elsewhere: nothing to compare the store with
     local acc = (api.store:load().accounts or {})[name]
-    if acc and acc.cookies ~= dead and take_up(api, name) then return true end
+    if acc and acc.cookies ~= dead and take_up(api, name, acc) then return true end
     update_account(api, name, function(a)
       if a.cookies == dead then a.cookies, a.login = nil, nil end
     end)
