@@ -112,6 +112,7 @@ describe("session safety", function()
       local _, err = logged_in():plant_list(1234567)
       assert.equal("blocked", err.kind)
       assert.equal(405, err.status)
+      assert.equal(1, sent(PLANTS))
     end)
 
     it("protocol for an HTML page that is not the login page, and for a malformed body", function()
@@ -138,6 +139,7 @@ describe("session safety", function()
       local _, err = logged_in():plant_list(7654321)
       assert.equal("api", err.kind)
       assert.equal("no permission", err.code)
+      assert.equal(1, sent(PLANTS)) -- the server's refusal, not sent again
     end)
 
     it("http for a 5xx, after the read retries; network for a reset connection", function()
@@ -394,6 +396,7 @@ describe("session safety", function()
       assert.equal("rate_limited", err.kind)
       core.sleep(err.retry_after + 0.01)
       assert(a:plant_list(1234567))
+      assert.equal(2, sent(PLANTS)) -- the refused call was not sent
     end)
 
     it("is shared by the processes of one state file", function()
