@@ -22,9 +22,6 @@ local dir   -- this file's scratch directory
 local state -- the state file of the current test
 local url
 
--- Runs `growatt WORDS...` with a clean environment: the sandbox as the server, a fresh state
--- file per test, and opts.env on top (a false value removes a variable). opts.stdin is fed
--- to its standard input. Returns { out, err, code }.
 -- The shell words that run `growatt WORDS...` in a clean environment: the sandbox as the
 -- server, this test's state file, and `env` on top (a false value removes a variable).
 local function command_line(words, env)
