@@ -187,6 +187,7 @@ describe("growatt (command line)", function()
         { env = { GROWATT_USERNAME = "demo" }, stdin = "demo-password\n" })
       assert.equal(0, r.code, r.err)
       assert.equal("demo", S.last().form[1][2])
+      assert.equal(growatt.hash_password("demo-password"), S.last().form[2][2]) -- the newline left out
     end)
 
     it("keeps the state in $XDG_CACHE_HOME/growatt/state.json by default, in a 0700 directory", function()
