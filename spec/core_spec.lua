@@ -13,12 +13,7 @@ local function silent_listener()
   return server, "http://127.0.0.1:" .. port .. "/"
 end
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("*a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
+local sh = require("spec.support.session").sh
 
 describe("growatt.core", function()
   it("has the version of the rockspec", function()
