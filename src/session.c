@@ -387,7 +387,7 @@ static CURLcode transfer_begin(growatt_transfer *t, const growatt_config *c)
         SETOPT(rc, e, CURLOPT_PROXY, c->proxy);
     /* Refuses a too large Content-Length before any byte. 0 means "no limit" to curl, so a
      * zero cap is left to on_body alone. */
-    SETOPT(rc, e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)(c->max_body > 0 ? c->max_body : 0));
+    SETOPT(rc, e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
     return rc;
 }
 
