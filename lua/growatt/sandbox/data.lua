@@ -174,6 +174,19 @@ function M.plants_of(state, account)
   return list
 end
 
+-- The plant `id` if it belongs to the account (nil without an account).
+function M.plant_of(state, account, id)
+  local plant = account and id and state.plants[id]
+  if plant and plant.owner == account.id then return plant end
+end
+
+-- The device `sn` and its plant, if the plant belongs to the account.
+function M.device_of(state, account, sn)
+  local device = sn and state.devices[sn]
+  local plant = device and M.plant_of(state, account, device.plant)
+  if plant then return device, plant end
+end
+
 function M.devices_of(state, plant)
   local list = {}
   for i, sn in ipairs(plant.devices) do list[i] = state.devices[sn] end

@@ -707,12 +707,6 @@ local ENVELOPES = {
 local MIX, TLX, BAT, INVERTER = { mix = true }, { tlx = true }, { bat = true }, { inverter = true }
 local STORAGE, NOAH = { storage = true }, { noah = true }
 
--- The plant or device a request names, if it belongs to the session's user.
-local function own_plant(ctx, id)
-  local plant = id and ctx.state.plants[id]
-  if plant and plant.owner == ctx.account.id then return plant end
-end
-
 -- A date that fits the request's type: "YYYY-MM" for 2 (month), else "YYYY-MM-DD".
 local function dated(p)
   if p.type ~= "0" and p.type ~= "1" and p.type ~= "2" then return "type must be 0, 1 or 2" end
@@ -788,12 +782,12 @@ local function serve(read)
     end
     local plant, device
     if read.plant and p[read.plant] then
-      plant = own_plant(ctx, p[read.plant])
+      plant = data.plant_of(ctx.state, ctx.account, p[read.plant])
       if not plant then return refused("no plant " .. p[read.plant] .. " for this user") end
     end
     if read.device then
-      device = ctx.state.devices[p[read.device]]
-      local home = device and own_plant(ctx, device.plant)
+      local home
+      device, home = data.device_of(ctx.state, ctx.account, p[read.device])
       if not home or not read.kinds[device.type] then return refused("no such device: " .. p[read.device]) end
       if plant and plant ~= home then return refused("device " .. device.sn .. " is not in plant " .. plant.id) end
       plant = home

@@ -9,6 +9,8 @@
 -- that the next read shows it. Accepted writes answer {"success":true,"msg":"inv_set_success"};
 -- refused ones {"success":false,"msg":<code>,"error":<why>}.
 -- Runs inside nginx (LuaJIT); registered by server.init via register(server).
+local data = require("growatt.sandbox.data")
+
 local M = {}
 
 local ACCEPTED = "inv_set_success"
@@ -50,9 +52,8 @@ end
 
 -- The device `sn` if it is of a type in `kinds` and belongs to the session's user.
 local function own_device(ctx, sn, kinds)
-  local device = sn and ctx.state.devices[sn]
-  local plant = device and ctx.state.plants[device.plant]
-  if plant and ctx.account and plant.owner == ctx.account.id and kinds[device.type] then return device end
+  local device = data.device_of(ctx.state, ctx.account, sn)
+  if device and kinds[device.type] then return device end
 end
 
 -- param1..paramN (or command_1..) of a request: the list of values, or nil and why not
@@ -314,8 +315,7 @@ local function get_plant(req, ctx)
   local wrong = malformed(req, "GET", "query")
   if wrong then return no_read(wrong.error) end
   local id = ctx.params.plantId
-  local plant = id and ctx.state.plants[id]
-  if not plant or not ctx.account or plant.owner ~= ctx.account.id then
+  if not data.plant_of(ctx.state, ctx.account, id) then
     return no_read("no plant " .. tostring(id) .. " for this user")
   end
   return ctx.state.settings.plants[id]
@@ -346,8 +346,8 @@ local function update_plant(req, ctx)
       return refused("plant_set_param_error", name .. " " .. f[name] .. " is not acceptable")
     end
   end
-  local plant = ctx.state.plants[f.plantID]
-  if not plant or not ctx.account or plant.owner ~= ctx.account.id or f.accountName ~= ctx.account.name then
+  local plant = data.plant_of(ctx.state, ctx.account, f.plantID)
+  if not plant or f.accountName ~= ctx.account.name then
     return refused("plant_not_exist", "no plant " .. f.plantID .. " of account " .. f.accountName)
   end
   local settings = ctx.state.settings.plants[f.plantID]

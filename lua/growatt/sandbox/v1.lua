@@ -93,11 +93,6 @@ end
 ---------------------------------------------------------------------------
 -- Plants
 
-local function plant_of(state, account, id)
-  local plant = state.plants[tostring(id or "")]
-  if plant and plant.owner == account.id then return plant end
-end
-
 local function page_of(list, params)
   local page, perpage = number_param(params, "page", 1), number_param(params, "perpage", 20)
   local out = data.array()
@@ -130,7 +125,7 @@ end
 
 local function with_plant(handler)
   return function(req, ctx, account)
-    local plant = plant_of(ctx.state, account, ctx.params.plant_id)
+    local plant = data.plant_of(ctx.state, account, ctx.params.plant_id)
     if not plant then return fail(10011) end
     return handler(req, ctx, plant, account)
   end
@@ -281,8 +276,7 @@ local function with_device(type_, handler, field)
   return function(req, ctx, account)
     local sn = ctx.params[field or KINDS[type_].sn_field]
     if not sn or sn == "" then return fail(10004) end
-    local d = ctx.state.devices[sn]
-    local plant = d and plant_of(ctx.state, account, d.plant)
+    local d, plant = data.device_of(ctx.state, account, sn)
     if not plant or d.type ~= type_ then return fail(10002) end
     local payload, extra = handler(req, ctx, d, KINDS[type_])
     extra = extra or {}
