@@ -37,7 +37,7 @@ OpenApi.__index = OpenApi
 OpenApi.__close = Api.__close -- metamethods are not inherited through __index
 openapi.OpenApi = OpenApi
 
--- Tokens live here, by session, rather than on any object, so that printing or serialising
+-- Tokens live here, keyed by api object rather than in it, so that printing or serialising
 -- an api object never shows one.
 local tokens = setmetatable({}, { __mode = "k" })
 
@@ -488,48 +488,27 @@ OpenApi.get_device = OpenApi.device -- the reference's name
 ---------------------------------------------------------------------------
 -- The token and the 5-minute rule
 
--- The C session, wrapped so that every request it sends carries the token header. The
--- token is never part of a request table: dry runs, hooks and batch items show "***".
-local TokenSession = {}
-
-local function with_token(opts, token)
-  local out, headers = {}, {}
-  for k, v in pairs(opts or {}) do out[k] = v end
-  for k, v in pairs(out.headers or {}) do
-    local h = type(k) == "number" and v or { k, v }
-    if h[1]:lower() ~= "token" then headers[#headers + 1] = h end
-  end
-  headers[#headers + 1] = { "token", token }
-  out.headers = headers
-  return out
-end
-
-function TokenSession:request(method, url, opts)
-  return self.inner:request(method, url, with_token(opts, tokens[self]))
-end
-
-function TokenSession:perform_many(list, opts)
-  local sent = {}
-  for i, r in ipairs(list) do sent[i] = { r[1], r[2], with_token(r[3], tokens[self]) } end
-  return self.inner:perform_many(sent, opts)
-end
-
--- Everything else (cookies, configure, close, ...) is the C session's own.
-TokenSession.__index = function(self, k)
-  if TokenSession[k] then return TokenSession[k] end
-  local inner = rawget(self, "inner")
-  local v = inner[k]
-  if type(v) ~= "function" then return v end
-  return function(_, ...) return v(inner, ...) end
-end
-
---- Marks where the token goes ("***"; the session puts the real one on the wire). The URL
--- is computed at each call, so a change of `api.server_url` is honoured at once.
+--- Marks where the token goes ("***"; _transmit puts the real one on the wire), so that
+-- the token is never part of a request table: dry runs, hooks and batch items show "***".
+-- The URL is computed at each call, so a change of `api.server_url` is honoured at once.
 function OpenApi:_prepare(req)
   req = Api._prepare(self, req)
   req.headers = req.headers or {}
   req.headers[#req.headers + 1] = { "token", "***" }
   return req
+end
+
+--- Sends a prepared request with the token header in place of the mark. Every request of
+-- an OpenApi comes through here: its _send (below) keeps batch from sending any other way.
+function OpenApi:_transmit(req)
+  local method, url, opts = client.session_args(req)
+  local headers = {}
+  for _, h in ipairs(opts.headers) do
+    if h[1]:lower() ~= "token" then headers[#headers + 1] = h end
+  end
+  headers[#headers + 1] = { "token", tokens[self] }
+  opts.headers = headers
+  return self.session:request(method, url, opts)
 end
 
 -- Failures where the request cannot have reached Growatt: they do not start a window.
@@ -597,7 +576,7 @@ function OpenApi:set_token(token)
   errors.check(token, "string", "token", "set_token")
   local problem = token_problem(token)
   if problem then error("bad argument 'token' to 'set_token' (the token " .. problem .. ")", 2) end
-  tokens[self.session] = token
+  tokens[self] = token
   self._recent, self._recent_count = {}, 0
 end
 
@@ -628,8 +607,7 @@ function openapi.new(opts)
   local ok, api = pcall(growatt.new, base)
   if not ok then error((tostring(api):gsub("^[^\n]-:%d+: ", ""):gsub("^growatt%.new:", "growatt.openapi:")), 2) end
   setmetatable(api, OpenApi)
-  api.session = setmetatable({ inner = api.session }, TokenSession)
-  tokens[api.session] = opts.token
+  tokens[api] = opts.token
   api.cache = opts.cache or false
   api.min_interval = opts.min_interval or openapi.DEFAULT_MIN_INTERVAL
   api.clock = core.now
