@@ -193,6 +193,17 @@ function M.devices_of(state, plant)
   return list
 end
 
+-- Devices that make the plant's energy (storage, batteries and Noah only move it).
+local PRODUCERS = { mix = true, tlx = true, inverter = true }
+
+function M.producers(state, plant)
+  local list = {}
+  for _, d in ipairs(M.devices_of(state, plant)) do
+    if PRODUCERS[d.type] then list[#list + 1] = d end
+  end
+  return list
+end
+
 -- The battery a device charges: its own, or (TLX) the one of the plant's "bat" device.
 function M.battery_of(state, device)
   if device.battery then return device.battery end

@@ -191,17 +191,6 @@ end
 -- The sandbox's today, for the ops that have no date: their "today" totals.
 local function today() return os.date("%Y-%m-%d") end
 
--- Devices that make the plant's energy (storage, batteries and Noah only move it).
-local PRODUCERS = { mix = true, tlx = true, inverter = true }
-
-local function producers(state, plant)
-  local list = {}
-  for _, d in ipairs(data.devices_of(state, plant)) do
-    if PRODUCERS[d.type] then list[#list + 1] = d end
-  end
-  return list
-end
-
 local ENERGIES = { "pv", "load", "charge", "discharge", "export", "import" }
 
 -- Adds the energies of `from` (times `factor`) to `into`; returns `into`.
@@ -313,7 +302,7 @@ local function money(plant, kwh) return num(kwh * plant.price) end
 
 local function plant_detail(ctx, plant, _, p)
   local state, data_, sum = ctx.state, {}, 0
-  for _, device in ipairs(producers(state, plant)) do
+  for _, device in ipairs(data.producers(state, plant)) do
     local chart = period(state, device, p.type, p.date)
     for key, point in pairs(chart) do
       local v = p.type == "0" and point.pv * 1000 or point.pv -- W for the 5-minute view, else kWh
@@ -401,7 +390,7 @@ end
 local function plant_energy_data(ctx, plant)
   local state, date = ctx.state, today()
   local month, year = 0, 0
-  for _, device in ipairs(producers(state, plant)) do
+  for _, device in ipairs(data.producers(state, plant)) do
     for m = 1, tonumber(date:sub(6, 7)) do
       for d = 1, days_in(tonumber(date:sub(1, 4)), m) do
         local day = string.format("%s-%02d-%02d", date:sub(1, 4), m, d)
@@ -423,7 +412,7 @@ local function plant_energy_data(ctx, plant)
 end
 
 local function dashboard(ctx, plant, _, p)
-  local device = producers(ctx.state, plant)[1]
+  local device = data.producers(ctx.state, plant)[1]
   local chart, totals = period(ctx.state, device, p.type, p.date)
   local out = energy_split(totals, "kWh")
   out.eChargeToday2Echarge1, out.echargeToat = out.photovoltaic, num(lifetime(ctx.state, device).discharge) .. "kWh"
@@ -650,7 +639,7 @@ local function watt(w) return num(w, 0) .. "Watt" end
 
 -- The inverter a Noah feeds: the plant's first producer.
 local function associated_inverter(state, plant)
-  local inverter = producers(state, plant)[1]
+  local inverter = data.producers(state, plant)[1]
   return inverter and inverter.sn or ""
 end
 

@@ -131,17 +131,9 @@ local function with_plant(handler)
   end
 end
 
-local function producers(state, plant)
-  local list = {}
-  for _, d in ipairs(data.devices_of(state, plant)) do
-    if d.type == "mix" or d.type == "tlx" or d.type == "inverter" then list[#list + 1] = d end
-  end
-  return list
-end
-
 local function plant_details(_, ctx, plant, account)
   local inverters, loggers = data.array(), data.array()
-  for _, d in ipairs(producers(ctx.state, plant)) do
+  for _, d in ipairs(data.producers(ctx.state, plant)) do
     inverters[#inverters + 1] = { inverter_man = "Growatt", inverter_md = d.model, inverter_num = 1 }
     loggers[#loggers + 1] = { datalogger_sn = d.datalog, datalogger_md = "ShineWiFi-X" }
   end
@@ -185,7 +177,7 @@ local function plant_power(_, ctx, plant)
   if not valid_date(date) then return fail(10001, "error_date_format") end
   local powers, still_to_come = data.array(), date == today() and os.date("%H:%M") or nil
   for i = 1, data.STEPS do powers[i] = 0 end
-  for _, d in ipairs(producers(ctx.state, plant)) do
+  for _, d in ipairs(data.producers(ctx.state, plant)) do
     for i, p in ipairs(day_points(ctx.state, d, date)) do powers[i] = powers[i] + p.pv * 1000 end
   end
   local out = data.array()
@@ -199,7 +191,7 @@ end
 
 local function plant_day_energy(state, plant, date)
   local kwh = 0
-  for _, d in ipairs(producers(state, plant)) do kwh = kwh + data.day_energy(state, d, date) end
+  for _, d in ipairs(data.producers(state, plant)) do kwh = kwh + data.day_energy(state, d, date) end
   return kwh
 end
 
