@@ -242,7 +242,6 @@ function Context:token_api()
   local token = nonempty(self.env.GROWATT_TOKEN)
   self._v1 = false
   if not token then return nil end
-  if not growatt.openapi then cli.fail("usage", "this version has no OpenAPI v1 (token) support") end
   local ok, api = pcall(growatt.openapi, self:api_options({ token = token }))
   if not ok then cli.fail("usage", (tostring(api):gsub("^growatt%.openapi: ", ""))) end
   self._v1 = api
