@@ -4,14 +4,6 @@ local S = require("spec.support.sandbox")
 
 local USER = 1234567
 
-local function count(requests, path)
-  local n = 0
-  for _, r in ipairs(requests) do
-    if r.path == path then n = n + 1 end
-  end
-  return n
-end
-
 local function query_of(r)
   local t = {}
   for _, p in ipairs(r.query) do t[p[1]] = p[2] end
@@ -127,9 +119,8 @@ describe("api:batch", function()
       S.faults({ { path = "PlantListAPI.do", stall = 0.05 } })
       local values = a:batch(calls, { concurrency = n })
       assert.equal(12, #values)
-      local seen = S.requests()
-      assert.equal(12, count(seen, "PlantListAPI.do"))
-      assert.equal(n, S.max_in_flight(seen))
+      assert.equal(12, S.count("PlantListAPI.do"))
+      assert.equal(n, S.max_in_flight(S.requests()))
     end
   end)
 
@@ -146,7 +137,7 @@ describe("api:batch", function()
     assert.equal(logins + 1, S.stats().logins)
     assert.equal(1, a:stats().relogins)
     -- the expired calls (at least the one the fault hit) were sent twice, the others once
-    local plant_lists = count(S.requests(), "PlantListAPI.do")
+    local plant_lists = S.count("PlantListAPI.do")
     assert.is_true(plant_lists > 10 and plant_lists <= 20, plant_lists)
   end)
 
@@ -218,9 +209,7 @@ describe("api:batch", function()
     local values, errs = v1:batch({ { "plant_list" }, { "plant_list" } })
     assert.truthy(values[1].plants)
     assert.equal("rate_limited", errs[2].kind)
-    local n = 0
-    for _, r in ipairs(S.requests()) do if r.path == "v1/plant/list" then n = n + 1 end end
-    assert.equal(1, n)
+    assert.equal(1, S.count("v1/plant/list"))
   end)
 end)
 
@@ -262,12 +251,11 @@ describe("api:walk", function()
       assert.is_true(next(d.status) ~= nil, sn)
     end
     -- the status call of each device went out, concurrently
-    local seen = S.requests()
-    assert.equal(1, count(seen, "newMixApi.do"))
-    assert.equal(1, count(seen, "newStorageAPI.do"))
-    assert.equal(1, count(seen, "newTlxApi.do"))
-    assert.equal(1, count(seen, "newInverterAPI.do"))
-    assert.equal(1, count(seen, "noahDeviceApi/noah/getSystemStatus"))
+    assert.equal(1, S.count("newMixApi.do"))
+    assert.equal(1, S.count("newStorageAPI.do"))
+    assert.equal(1, S.count("newTlxApi.do"))
+    assert.equal(1, S.count("newInverterAPI.do"))
+    assert.equal(1, S.count("noahDeviceApi/noah/getSystemStatus"))
   end)
 
   it("keeps a plant's error and a device's error where they happened", function()

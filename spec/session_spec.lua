@@ -13,13 +13,7 @@ local sh, Writer = H.sh, H.Writer
 
 local function logins() return S.stats().logins end
 
-local function sent(path, method)
-  local n = 0
-  for _, r in ipairs(S.requests()) do
-    if r.path == path and (not method or r.method == method) then n = n + 1 end
-  end
-  return n
-end
+local sent = S.count
 
 describe("session safety", function()
   local url, dir

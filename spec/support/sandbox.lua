@@ -109,6 +109,15 @@ function S.reset() control("POST", "reset") end
 -- Every request the sandbox received since the last reset, oldest first.
 function S.requests() return control("GET", "requests") end
 
+-- How many requests for path (with method, when given) the sandbox received since the last reset.
+function S.count(path, method)
+  local n = 0
+  for _, r in ipairs(S.requests()) do
+    if r.path == path and (not method or r.method == method) then n = n + 1 end
+  end
+  return n
+end
+
 -- The latest request, or nil.
 function S.last()
   local list = S.requests()
