@@ -15,10 +15,9 @@ local SCHEDULE = { "100", "100", "1", "00", "40", "04", "20", "1", "00", "00", "
 -- The reference's 17-parameter SPA schedule (settings_example_AC.py).
 local SPA = { "100", "40", "0", "40", "04", "30", "1", "00", "00", "00", "00", "0", "00", "00", "00", "00", "0" }
 
-local function copy(t, changes)
+local function copy(t)
   local out = {}
   for k, v in pairs(t) do out[k] = v end
-  for k, v in pairs(changes or {}) do out[k] = v end
   return out
 end
 
