@@ -263,49 +263,40 @@ end
 ---------------------------------------------------------------------------
 -- Handlers
 
+-- A settings write: a POST with its parameters in `place`, serialNum a device of the user of
+-- a type in `kinds`, and the parameter `key` naming the write among `types`; set() checks
+-- and applies the numbered values to target(ctx, device).
+local function write(req, ctx, place, kinds, key, types, target, prefix)
+  local wrong = malformed(req, "POST", place)
+  if wrong then return wrong end
+  local p = ctx.params
+  local device = own_device(ctx, p.serialNum, kinds)
+  if not device then return refused("device_not_exist", "no such device: " .. tostring(p.serialNum)) end
+  if not p[key] then return refused("inv_set_param_error", key .. " is required") end
+  return set(types, p[key], p, target(ctx, device), prefix)
+end
+
 -- POST newTcpsetAPI.do op=mixSetApiNew|spaSetApi|tlxSet: everything in the query, or (the
 -- TLX time segment) op in the query and the rest in the form.
 local function tcpset(op)
   local spec = TCPSET[op]
+  local function bean(ctx) return ctx.state.settings[spec.settings][ctx.params.serialNum] end
   return function(req, ctx)
-    local place = place_of(req)
-    local wrong = malformed(req, "POST", op == "tlxSet" and place == "form" and "form" or "query")
-    if wrong then return wrong end
-    local p = ctx.params
-    if not own_device(ctx, p.serialNum, spec.kinds) then
-      return refused("device_not_exist", "no such device: " .. tostring(p.serialNum))
-    end
-    if not p.type then return refused("inv_set_param_error", "type is required") end
-    return set(spec.types, p.type, p, ctx.state.settings[spec.settings][p.serialNum], "param")
+    local place = op == "tlxSet" and place_of(req) == "form" and "form" or "query"
+    return write(req, ctx, place, spec.kinds, "type", spec.types, bean, "param")
   end
 end
 
 -- POST tcpSet.do action=inverterSet: everything in the query.
 local function classic_set(req, ctx)
-  local wrong = malformed(req, "POST", "query")
-  if wrong then return wrong end
-  local p = ctx.params
-  if not own_device(ctx, p.serialNum, { inverter = true }) then
-    return refused("device_not_exist", "no such device: " .. tostring(p.serialNum))
-  end
-  if not p.paramId then return refused("inv_set_param_error", "paramId is required") end
-  return set(CLASSIC, p.paramId, p, ctx.state.settings.classic[p.serialNum], "command_")
+  return write(req, ctx, "query", { inverter = true }, "paramId", CLASSIC,
+               function(c) return c.state.settings.classic[c.params.serialNum] end, "command_")
 end
 
 -- POST noahDeviceApi/noah/set: everything in the form. Answers in Noah's envelope as well.
 local function noah_set(req, ctx)
-  local reply = malformed(req, "POST", "form")
-  if not reply then
-    local p = ctx.params
-    local device = own_device(ctx, p.serialNum, { noah = true })
-    if not device then
-      reply = refused("device_not_exist", "no such device: " .. tostring(p.serialNum))
-    elseif not p.type then
-      reply = refused("inv_set_param_error", "type is required")
-    else
-      reply = set(NOAH, p.type, p, device.noah, "param")
-    end
-  end
+  local reply = write(req, ctx, "form", { noah = true }, "type", NOAH,
+                      function(_, device) return device.noah end, "param")
   reply.result = reply.success and 1 or 0
   return reply
 end
