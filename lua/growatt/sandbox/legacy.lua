@@ -199,7 +199,7 @@ local function add(into, from, factor)
   return into
 end
 
-local function zero() return add({}, { pv = 0, load = 0, charge = 0, discharge = 0, export = 0, import = 0 }) end
+local function zero() return { pv = 0, load = 0, charge = 0, discharge = 0, export = 0, import = 0 } end
 
 -- The chart of a device over the period that a request's `type` and `date` name, and its
 -- totals (kWh): type 0 is the date's 5-minute points ("HH:MM", kW), type 1 the days of its
