@@ -375,9 +375,6 @@ end
 
 function M.knob(name, fn, check)
   checks[name] = check or function() end
-  for _, knob in ipairs(knobs) do
-    if knob[1] == name then knob[2] = fn return end
-  end
   knobs[#knobs + 1] = { name, fn }
 end
 
