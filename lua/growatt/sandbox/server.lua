@@ -1,8 +1,8 @@
 -- The sandbox server: runs inside nginx (LuaJIT, Lua 5.1 API) for every request.
 -- It records the request, applies the fault rules, checks the session and hands the request
--- to the handler registered for its path and op/action. Endpoint modules (legacy.lua, later
--- v1.lua) register handlers with server.route(); control requests under /__sandbox/ drive
--- the sandbox from tests.
+-- to the handler registered for its path and op/action. Endpoint modules (legacy.lua,
+-- v1.lua, settings.lua) register handlers with server.route(); control requests under
+-- /__sandbox/ drive the sandbox from tests.
 --
 -- State: the request log, the fault rules and the world (data.lua) live in the worker's
 -- memory; sessions and counters live in the shared dict, so logins work on any worker.
@@ -13,7 +13,7 @@ local cjson = require("cjson.safe").new()
 
 local M = {}
 
--- Endpoint modules: each returns a table with register(server). v1 adds itself here.
+-- Endpoint modules: each returns a table with register(server).
 M.modules = { "growatt.sandbox.legacy", "growatt.sandbox.v1", "growatt.sandbox.settings" }
 
 local SESSION_TTL = 12 * 3600 -- Growatt sessions die after about 12 h (protocol.md §1.3)
