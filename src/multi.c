@@ -80,9 +80,11 @@ static growatt_pool *session_pool(lua_State *L, growatt_session *s)
         growatt_pool *p = calloc(1, sizeof *p);
         if (p == NULL)
             luaL_error(L, "not enough memory");
-        s->pool = p;
-        if ((p->multi = curl_multi_init()) == NULL)
+        if ((p->multi = curl_multi_init()) == NULL) {
+            free(p);
             luaL_error(L, "cannot create a curl multi handle");
+        }
+        s->pool = p;
     }
     return s->pool;
 }
