@@ -80,8 +80,8 @@ local function check_options(opts)
     end
   end
   for _, k in ipairs({ "server_url", "agent_identifier" }) do -- a URL and a header line
-    if opts[k] and opts[k]:find("[%z\r\n]") then
-      error("growatt.new: option '" .. k .. "' must not contain CR, LF or NUL", 3)
+    if opts[k] and opts[k]:find("%c") then
+      error("growatt.new: option '" .. k .. "' must not contain control characters", 3)
     end
   end
   if opts.agent_identifier and #opts.agent_identifier > 512 then -- see growatt.client.MAX_URL

@@ -526,7 +526,7 @@ describe("bad input", function()
       end
       return R
     end)
-    for _, bad in ipairs({ "", "a\0b", "a\r\nX-Evil: 1", HUGE }) do
+    for _, bad in ipairs({ "", "a\0b", "a\r\nX-Evil: 1", "a\fb", HUGE }) do
       local ok, msg = pcall(api.set_token, api, bad)
       assert.is_false(ok)
       if #bad > 3 then assert.is_nil(msg:find(bad, 1, true)) end
@@ -574,6 +574,7 @@ describe("bad input", function()
     for _, opts in ipairs({ { timeout = -1 }, { timeout = 0 / 0 }, { connect_timeout = -math.huge },
                             { max_body = 1.5 }, { max_body = -1 }, { login_interval = 0 / 0 },
                             { server_url = "http://a\0b/" }, { agent_identifier = "x\r\nX-Evil: 1" },
+                            { agent_identifier = "x\fy" },
                             { proxy = "a\0b" }, { ca_file = "a\0b" }, { region = HUGE }, { state_file = "" },
                             { budget = { per_day = 0 / 0 } }, { retries = { attempts = 1.5 } } }) do
       local ok, msg = pcall(growatt.new, opts)

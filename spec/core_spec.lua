@@ -201,7 +201,7 @@ describe("growatt.core", function()
       raises(nil, "GET", "x", { headers = { [2] = { "X-A", "1" } } })
       local ok, err = pcall(s.request, s, "GET", "x", { headers = { token = "s3cret\r\nX-Injected: 1" } })
       assert.is_false(ok)
-      assert.matches("header 'token': value must not contain CR, LF or NUL", err, 1, true)
+      assert.matches("header 'token': value must not contain control characters", err, 1, true)
       assert.is_nil(err:find("s3cret", 1, true))
     end)
 

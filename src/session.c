@@ -69,13 +69,17 @@ static int is_token(const char *s, size_t len)
     return 1;
 }
 
-/* CR, LF or NUL in a header value would split or cut the header. */
+/* A header value may hold no control byte but a tab (RFC 9110 field-value): CR, LF or NUL
+ * would split or cut the header, and curl takes a value of other white space (form feed,
+ * vertical tab) as blank and drops the header. */
 static int is_header_safe(const char *s, size_t len)
 {
     size_t i;
-    for (i = 0; i < len; i++)
-        if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
             return 0;
+    }
     return 1;
 }
 
@@ -244,6 +248,8 @@ static void config_option(lua_State *L, growatt_config *c, int apply)
         s = lua_tolstring(L, -1, &len);
         if (strlen(s) != len)
             luaL_error(L, "session option '%s' must not contain NUL bytes", key);
+        if (strcmp(key, "user_agent") == 0 && !is_header_safe(s, len))
+            luaL_error(L, "session option 'user_agent' must not contain control characters");
         if (!apply)
             return;
         if ((copy = dup_string(s, len)) == NULL)
@@ -482,7 +488,7 @@ static void add_header(lua_State *L, int lines, const char *name, size_t nlen,
     if (!is_token(name, nlen))
         luaL_error(L, "header name '%s' is not a valid HTTP token", name);
     if (!is_header_safe(value->s, value->len))
-        luaL_error(L, "header '%s': value must not contain CR, LF or NUL", name);
+        luaL_error(L, "header '%s': value must not contain control characters", name);
     while (i < value->len && (value->s[i] == ' ' || value->s[i] == '\t'))
         i++;
     lua_pushlstring(L, name, nlen);
@@ -562,7 +568,7 @@ static const char *read_body(lua_State *L, int opts, growatt_request *r)
                        luaL_typename(L, content_type));
         s = lua_tolstring(L, content_type, &len);
         if (!is_header_safe(s, len))
-            luaL_error(L, "request option content_type must not contain CR, LF or NUL");
+            luaL_error(L, "request option content_type must not contain control characters");
     }
     if (form != 0) {
         /* An empty form sends no body at all, as the reference does for an empty dict. */

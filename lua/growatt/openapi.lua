@@ -568,7 +568,7 @@ end
 local function token_problem(token)
   if token == "" then return "must not be empty" end
   if #token > 1024 then return "must be at most 1024 bytes" end
-  if token:find("[%z\r\n]") then return "must not contain CR, LF or NUL" end
+  if token:find("%c") then return "must not contain control characters" end
 end
 
 --- Replaces the token (the windows of the old one are forgotten).
