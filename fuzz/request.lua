@@ -1,9 +1,10 @@
 -- Fuzz target: building and sending a request (session.c: the method, URL and query, the
--- form, multipart or raw body, headers, timeout; encode.c; the reset between requests). The
--- bytes pick every argument of session:request, good or bad. A request that raises must send
--- nothing; one that is sent must be one well-formed HTTP/1.1 request carrying exactly what
--- was asked (no header split by CR or LF, the body encoded as core.encode does); and the next
--- request on the session must carry nothing of it.
+-- form, multipart or raw body, headers, timeout, the session's user agent; encode.c; the reset
+-- between requests). The bytes pick every argument of session:request, good or bad. A request
+-- that raises must send nothing; one that is sent must be one well-formed HTTP/1.1 request
+-- carrying exactly what was asked (no header split by CR or LF, no header that was not asked
+-- for or that curl does not add, the body encoded as core.encode does); and the next request
+-- on the session must carry nothing of it.
 local data, core, H = ...
 local r = H.reader(data)
 
@@ -40,7 +41,22 @@ if r.byte() % 2 == 0 then
 end
 if r.byte() % 4 == 0 then opts.timeout = r.float() end
 
-local s = core.session({ base_url = "http://fuzz.test/api/", timeout = 2, connect_timeout = 2 })
+-- the user agent comes last, so that the inputs of the seed corpus keep their meaning
+local agent = r.more() and r.field() or nil
+local made, s = pcall(core.session, { base_url = "http://fuzz.test/api/", timeout = 2, connect_timeout = 2,
+  user_agent = agent })
+if not made then
+  H.check(type(s) == "string" and agent:find("[%z\1-\8\10-\31\127]"), "session raised: %s", tostring(s))
+  return
+end
+-- the headers curl adds itself; any other one on the wire must have been asked for
+local asked = { host = true, ["user-agent"] = true, accept = true, ["accept-encoding"] = true,
+  ["content-type"] = true, ["content-length"] = true, expect = true, ["transfer-encoding"] = true }
+asked.authorization = url:find("@", 1, true) ~= nil -- curl sends a URL's user name as Basic auth
+for k, v in pairs(opts.headers or {}) do
+  local name = type(k) == "string" and k or type(v) == "table" and v[1]
+  if type(name) == "string" then asked[name:lower()] = true end
+end
 local reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 local ok, res, err, wire = H.exchange(s, reply, method, url, opts)
 if not ok then
@@ -55,6 +71,7 @@ elseif wire ~= "" then
   for header in rest:gmatch("(.-)\r\n") do
     local name = header:match("^([!#$%%&'*+%-.^_`|~%w]+):")
     H.check(name and not header:find("[\r\n]"), "malformed header line %q", header)
+    H.check(asked[name:lower()], "a header that was not asked for: %q", header)
     sent[name:lower()] = header:match("^[^:]+:%s*(.-)%s*$")
   end
   if opts.form and #opts.form > 0 and res then
