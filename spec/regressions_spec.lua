@@ -103,7 +103,7 @@ describe("regressions", function()
     -- fuzz/request: a content_type of form feeds went to curl, which took it as blank and sent
     -- the body without a Content-Type; a header value of them vanished the same way, and a
     -- user_agent with CR LF could add a header of its own
-    it("a header value with a control character other than tab raises and sends nothing; a tab is sent", function()
+    it("a header value with a control character other than tab raises; a tab is sent", function()
       if not HAS_SOCKET then return pending("needs luasocket for lua5.4") end
       for _, bad in ipairs({ "\f\f", "a\vb", "a\127", "a\27[0m" }) do
         assert.has_error(function() s:request("POST", "x", { body = "b", content_type = bad }) end,
