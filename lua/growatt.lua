@@ -167,7 +167,7 @@ end
 -- Returns the dry_run in force for the call.
 local function call_options(fname, dry_run, opts)
   if opts == nil then return dry_run end
-  -- levels: call_options < _complete < _call < the caller's line
+  -- levels: call_options < _complete < the method < the caller's line
   errors.check(opts, "table", "options", fname, 3)
   for k, v in pairs(opts) do
     if k ~= "dry_run" then error(fname .. ": unknown option '" .. tostring(k) .. "'", 4) end
@@ -182,7 +182,7 @@ end
 -- sent); the third value is whether the call is a dry run. A write entry (`write = true`)
 -- takes one more, optional argument: per-call options, { dry_run = true }. An entry's
 -- `finish(api, ep, req, dry_run, ...)` completes the request built from its data (the
--- settings writes: merged parameters, validation). Shared by _call and batch, so a batched
+-- settings writes: merged parameters, validation). Shared by the methods and batch, so a batched
 -- call is the very request the method sends.
 function Api:_complete(name, ep, req, ...)
   local dry_run = self.dry_run
@@ -195,17 +195,21 @@ function Api:_complete(name, ep, req, ...)
   return self:_prepare(req), nil, dry_run
 end
 
---- Runs the endpoint entry `ep` (named `name`) with the caller's arguments; an empty
--- result goes on to the entry's `fallback`, if it has one.
-function Api:_call(name, ep, ...)
-  -- client.build is called from here, so that its misuse errors name the caller's line
-  local req, err, dry_run = self:_complete(name, ep, client.build(ep, name, ...), ...)
-  if not req then return nil, err end
-  if dry_run then return req end
-  local v
-  v, err = self:_send(req)
-  if ep.fallback and type(v) == "table" and next(v) == nil then return self:_call(name, ep.fallback, ...) end
-  return v, err
+--- The method of the endpoint entry `ep` (named `name`): runs the entry with the caller's
+-- arguments; an empty result goes on to the entry's `fallback`, if it has one. The method
+-- calls client.build itself, so that its misuse errors name the caller's line (a method
+-- that tail-called a shared runner would not: PUC Lua 5.1 counts a tail call as a level).
+local function method(name, ep)
+  local fallback = ep.fallback and method(name, ep.fallback)
+  return function(self, ...)
+    local req, err, dry_run = self:_complete(name, ep, client.build(ep, name, ...), ...)
+    if not req then return nil, err end
+    if dry_run then return req end
+    local v
+    v, err = self:_send(req)
+    if fallback and type(v) == "table" and next(v) == nil then return fallback(self, ...) end
+    return v, err
+  end
 end
 
 --- Adds one method per endpoint entry to a class: the entries are the API. The class's
@@ -214,9 +218,7 @@ function growatt.install(class, entries)
   class._endpoints = rawget(class, "_endpoints") or {}
   for name, ep in pairs(entries) do
     class._endpoints[name] = ep
-    class[name] = function(self, ...)
-      return self:_call(name, ep, ...)
-    end
+    class[name] = method(name, ep)
   end
 end
 growatt.install(Api, endpoints.legacy)
@@ -226,7 +228,10 @@ growatt.install(Api, regions.endpoints) -- discover_server
 --- The OpenAPI v1 client: growatt.openapi{ token = ..., server_url | region = ... }
 -- (see growatt.openapi).
 function growatt.openapi(opts)
-  return require("growatt.openapi").new(opts)
+  -- not a tail call, and openapi.new told where the caller is: PUC Lua 5.1 counts a tail
+  -- call as a level, and a misuse error must name the caller's line in every Lua
+  local api = require("growatt.openapi").new(opts, 3)
+  return api
 end
 
 --- Logs in with a user name and password (or, with is_password_hashed, the hash).

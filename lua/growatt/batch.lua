@@ -92,7 +92,7 @@ function batch.send(api, reqs, concurrency)
   end)
 end
 
--- Sends the built items; an empty result goes on to the entry's fallback, as Api:_call does.
+-- Sends the built items; an empty result goes on to the entry's fallback, as the methods do.
 local function run(api, items, concurrency)
   local reqs, sent = {}, {}
   for i, item in ipairs(items) do

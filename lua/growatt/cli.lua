@@ -327,10 +327,11 @@ end
 function cli.main(argv, env, sys)
   env, sys = default_env(env), default_sys(sys)
   local trace
-  local ok, status = xpcall(run, function(e)
+  -- a closure, not xpcall's extra arguments: PUC Lua 5.1's xpcall takes none
+  local ok, status = xpcall(function() return run(argv or {}, env, sys) end, function(e)
     if getmetatable(e) ~= Failure then trace = debug.traceback(tostring(e), 2) end
     return e
-  end, argv or {}, env, sys)
+  end)
   if ok then
     sys.stdout:flush()
     return status

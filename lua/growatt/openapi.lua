@@ -164,7 +164,7 @@ local function three_periods(values)
   end
 end
 
--- The `finish` of the entries with a check (see growatt.Api._call): the arguments are
+-- The `finish` of the entries with a check (see growatt.Api._complete): the arguments are
 -- converted again (they passed once, so nothing raises), checked and completed, and the
 -- request's pairs are made from the completed values. Writes then pass the rules of
 -- growatt.settings for their type (ranges of every param), unused empty params aside.
@@ -586,26 +586,27 @@ end
 local OPTIONS = { token = "string", cache = "boolean", min_interval = "number" }
 
 --- growatt.openapi{ token = ..., server_url | region = ..., cache = false, min_interval = 300,
--- and the options of growatt.new }.
-function openapi.new(opts)
-  errors.check(opts, "table", "opts", "growatt.openapi")
+-- and the options of growatt.new }. `level` (default 2: new's caller) is where misuse is raised.
+function openapi.new(opts, level)
+  level = level or 2
+  errors.check(opts, "table", "opts", "growatt.openapi", level - 1)
   local base = {}
   for k, v in pairs(opts) do
     local want = OPTIONS[k]
     if want and type(v) ~= want then
-      error(string.format("growatt.openapi: option '%s' must be a %s, got %s", k, want, type(v)), 2)
+      error(string.format("growatt.openapi: option '%s' must be a %s, got %s", k, want, type(v)), level)
     end
     if not want then base[k] = v end
   end
-  if opts.token == nil or opts.token == "" then error("growatt.openapi: option 'token' is required", 2) end
+  if opts.token == nil or opts.token == "" then error("growatt.openapi: option 'token' is required", level) end
   local problem = token_problem(opts.token)
-  if problem then error("growatt.openapi: option 'token' " .. problem, 2) end
+  if problem then error("growatt.openapi: option 'token' " .. problem, level) end
   if opts.min_interval and opts.min_interval < 0 then
-    error("growatt.openapi: option 'min_interval' must be >= 0", 2)
+    error("growatt.openapi: option 'min_interval' must be >= 0", level)
   end
   base.agent_identifier = base.agent_identifier or openapi.USER_AGENT
   local ok, api = pcall(growatt.new, base)
-  if not ok then error((tostring(api):gsub("^[^\n]-:%d+: ", ""):gsub("^growatt%.new:", "growatt.openapi:")), 2) end
+  if not ok then error((tostring(api):gsub("^[^\n]-:%d+: ", ""):gsub("^growatt%.new:", "growatt.openapi:")), level) end
   setmetatable(api, OpenApi)
   tokens[api] = opts.token
   api.cache = opts.cache or false

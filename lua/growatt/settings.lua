@@ -340,7 +340,7 @@ function settings.check(list, family)
 end
 
 ---------------------------------------------------------------------------
--- Finishing a write's request (the `finish` hook of growatt.Api._call): the parameters
+-- Finishing a write's request (the `finish` hook of growatt.Api._complete): the parameters
 -- that depend on the caller's tables, then the rules.
 
 -- The op/action among a request's pairs.

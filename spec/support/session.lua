@@ -7,8 +7,9 @@ local A = require("growatt.endpoints").A
 local H = {}
 
 -- The interpreter running this spec, and where its build of the C core is.
-H.LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
-H.CPATH = H.LUA == "luajit" and "build/jit/?.so" or "build/5.4/?.so"
+local BUILD = rawget(_G, "jit") and "jit" or _VERSION:match("%d+%.%d+")
+H.LUA = BUILD == "jit" and "luajit" or "lua" .. BUILD
+H.CPATH = "build/" .. BUILD .. "/?.so"
 
 -- Runs a shell command; returns its output without the trailing white space.
 function H.sh(cmd)
