@@ -11,13 +11,16 @@ HDR     := $(wildcard src/*.h)
 LUA54_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null)
 LUAJIT_CFLAGS := $(shell pkg-config --cflags luajit 2>/dev/null)
 
+# The core for each Lua: build/5.4 and build/jit (make build), build/5.1 to build/5.3 too
+# (make build-all); pkg-config names them lua5.1 ... lua5.4 and luajit.
 CORE54  := build/5.4/growatt/core.so
 COREJIT := build/jit/growatt/core.so
+CORES_OLD := build/5.1/growatt/core.so build/5.2/growatt/core.so build/5.3/growatt/core.so
 
 LUA_PATH_DEV := lua/?.lua;lua/?/init.lua;;
 
-.PHONY: all build deps test demo sandbox rock check lint clean bench soak
-.PHONY: quick hardening-build asan valgrind cppcheck fuzz
+.PHONY: all build build-all deps test demo sandbox rock check lint clean bench soak
+.PHONY: quick hardening-build fuzzers asan valgrind cppcheck fuzz
 
 all: build
 
@@ -26,23 +29,29 @@ deps:
 
 build: $(CORE54) $(COREJIT)
 
-$(CORE54): $(SRC) $(HDR)
-	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(LUA54_CFLAGS) -shared -o $@ $(SRC) $(LIBS)
+build-all: build $(CORES_OLD)
 
-$(COREJIT): $(SRC) $(HDR)
+# build/asan has its own rule below (an explicit rule wins over this pattern).
+build/%/growatt/core.so: $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(LUAJIT_CFLAGS) -shared -o $@ $(SRC) $(LIBS)
+	lua=$(if $(filter jit,$*),luajit,lua$*) && flags=$$(pkg-config --cflags $$lua) && \
+	  $(CC) $(WARN) $(CFLAGS) $$flags -shared -o $@ $(SRC) $(LIBS)
 
-# The whole suite under Lua 5.4 and LuaJIT, then luacheck, then the hardening runs (ASan+UBSan
-# and valgrind, each also with the GC stressed, cppcheck, the fuzzers); the last line is
-# "N passed, N failed". tools/runtests builds the hardening targets itself, counting a failed
-# build as one failure.
+# The specs under Lua 5.4 and LuaJIT, luacheck, and each fuzz target for a few seconds; the
+# last line is "N passed, N failed" (tools/runtests). About 7 minutes on 2 cores.
 test: deps
 	@$(MAKE) --no-print-directory build
 	@sh tools/runtests
 
-# Day-to-day: the suite under Lua 5.4 and LuaJIT, then luacheck; no hardening runs.
+# Everything CI runs (.ci/run): make test's steps (the fuzz targets for FUZZ_SECONDS, default
+# 60, each), then the specs under PUC Lua 5.1, 5.2 and 5.3, ASan+UBSan and valgrind (each also
+# with the GC stressed) and cppcheck; one last line "N passed, N failed" over all of them.
+# tools/runtests builds the hardening targets itself, counting a failed build as a failure.
+check: deps
+	@$(MAKE) --no-print-directory build-all
+	@CHECK=1 sh tools/runtests
+
+# Day-to-day: the specs under Lua 5.4 and LuaJIT, then luacheck.
 quick: deps
 	@$(MAKE) --no-print-directory build
 	@QUICK=1 sh tools/runtests
@@ -75,11 +84,13 @@ soak: deps
 	@$(MAKE) --no-print-directory build
 	LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='build/5.4/?.so;;' lua5.4 tools/soak.lua $(SOAK_CALLS) $(SOAK_SEED)
 
-# Install the rock into ./tree, as a user would (no registry needed).
+# Install the rock into ./tree, as a user would (no registry needed); LUA_VERSION=5.1 for
+# PUC Lua 5.1 (or LuaJIT, which shares its modules).
+LUA_VERSION ?= 5.4
 rock: deps
-	luarocks --lua-version=5.4 make --deps-mode=none --tree=tree growatt-dev-1.rockspec
+	luarocks --lua-version=$(LUA_VERSION) make --deps-mode=none --tree=tree growatt-dev-1.rockspec
 
-# ---- Hardening (tools/sanitize; README "Hardening").
+# ---- Hardening (tools/sanitize; HACKING.md).
 ASAN_CORE := build/asan/growatt/core.so
 PRELOAD   := build/sanitize/preload.so
 SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
@@ -91,6 +102,8 @@ FUZZERS   := $(addprefix build/fuzz/,$(FUZZ_LUA) $(FUZZ_C) json_jit)
 FUZZ_SECONDS ?= 60
 
 hardening-build: $(ASAN_CORE) $(PRELOAD) $(FUZZERS)
+
+fuzzers: $(FUZZERS)
 
 $(ASAN_CORE): $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
