@@ -88,7 +88,7 @@ soak: deps
 # PUC Lua 5.1 (or LuaJIT, which shares its modules).
 LUA_VERSION ?= 5.4
 rock: deps
-	luarocks --lua-version=$(LUA_VERSION) make --deps-mode=none --tree=tree growatt-dev-1.rockspec
+	luarocks --lua-version=$(LUA_VERSION) make --deps-mode=none --tree=tree growatt-scm-1.rockspec
 
 # ---- Hardening (tools/sanitize; HACKING.md).
 ASAN_CORE := build/asan/growatt/core.so

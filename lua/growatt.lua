@@ -17,8 +17,10 @@ local endpoints = require("growatt.endpoints")
 local policy = require("growatt.policy")
 local regions = require("growatt.regions")
 
+local VERSION = "0.1.0" -- the release's (rockspecs/, CHANGELOG.md); the C core says the same
+
 local growatt = {
-  _VERSION = "dev-1",
+  _VERSION = VERSION,
   null = json.null,
   errors = errors,
   hash_password = core.hash_password,
@@ -27,7 +29,7 @@ local growatt = {
   BATT_MODE_BATTERY_FIRST = 1,
   BATT_MODE_GRID_FIRST = 2,
   DEFAULT_SERVER_URL = "https://openapi.growatt.com/",
-  DEFAULT_USER_AGENT = "Dalvik/2.1.0 (Linux; U; Android 12; lua-growatt/dev-1)",
+  DEFAULT_USER_AGENT = "Dalvik/2.1.0 (Linux; U; Android 12; lua-growatt/" .. VERSION .. ")",
   -- OpenAPI v1 device types (device_list's `type`); api:device() has classes for MIN and SPH
   DeviceType = { INVERTER = 1, STORAGE = 2, OTHER = 3, MAX = 4, SPH = 5, SPA = 6, MIN = 7, PCS = 8, HPS = 9, PBD = 10 },
   regions = regions.servers, -- name -> { url, label, deprecated }

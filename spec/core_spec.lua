@@ -16,10 +16,6 @@ end
 local sh = require("spec.support.session").sh
 
 describe("growatt.core", function()
-  it("has the version of the rockspec", function()
-    assert.equal("dev-1", core._VERSION)
-  end)
-
   describe("hash_password", function()
     it("is Growatt's modified MD5", function()
       assert.equal("5f4dcc3b5aa765d61d8327deb882cf99", core.hash_password("password"))

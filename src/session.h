@@ -17,7 +17,7 @@
 #include <curl/curl.h>
 #include "compat.h"
 
-#define GROWATT_VERSION "dev-1"
+#define GROWATT_VERSION "0.1.0"
 #define GROWATT_SESSION_MT "growatt.Session"
 #define GROWATT_ERROR_MT "growatt.Error"
 

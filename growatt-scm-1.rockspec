@@ -1,8 +1,11 @@
+-- The development rock: whatever the default branch holds (`luarocks make` in a clone builds
+-- this working tree). Release rocks are in rockspecs/. The repository URL is a placeholder
+-- until the project has its public home (CHANGELOG.md, HACKING.md).
 rockspec_format = "3.0"
 package = "growatt"
-version = "dev-1"
+version = "scm-1"
 source = {
-  url = "git+file:///dev/null",
+  url = "git+https://github.com/lua-growatt/lua-growatt.git",
 }
 description = {
   summary = "Growatt solar-inverter cloud client: ShinePhone and OpenAPI v1, over libcurl",
@@ -11,7 +14,10 @@ A small C core over libcurl does HTTP and holds the session; the growatt Lua mod
 speaks Growatt's protocols and returns plain Lua tables. Account-lock protection,
 automatic re-login, typed errors, validated writes, a local sandbox of the cloud.
 ]],
+  homepage = "https://github.com/lua-growatt/lua-growatt",
+  issues_url = "https://github.com/lua-growatt/lua-growatt/issues",
   license = "MIT",
+  labels = { "solar", "growatt", "inverter", "curl", "openresty" },
 }
 dependencies = {
   "lua >= 5.1",
