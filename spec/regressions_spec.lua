@@ -1,5 +1,5 @@
 -- growatt.core: one spec per defect that the sanitizers, valgrind, cppcheck or the fuzzers
--- (fuzz/, README "Hardening") found, with the input that showed it, so that it stays fixed.
+-- (fuzz/, HACKING.md "Hardening") found, with the input that showed it, so that it stays fixed.
 local core = require("growatt.core")
 
 -- A one-shot server for a raw reply: a child lua5.4 with luasocket (the core blocks in libcurl,
