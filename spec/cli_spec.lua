@@ -972,6 +972,17 @@ describe("growatt (command line)", function()
       end
       assert.equal(4, S.stats().logins) -- one per directory: each is a fresh state
     end)
+
+    it("stops with a clear message, before sending, when it cannot be made 0700", function()
+      local cache = dir .. "/cache" .. n
+      sh("mkdir -p " .. q(cache) .. " && ln -s /proc/1 " .. q(cache .. "/growatt")) -- mode 555, not ours to change
+      local r = growatt_cli({ "login", "demo" }, { env = { GROWATT_PASSWORD = "demo-password",
+        GROWATT_STATE_FILE = false, XDG_CACHE_HOME = cache } })
+      assert.equal(1, r.code)
+      assert.equal("growatt: the state directory " .. cache .. "/growatt is open to other users (mode 555) and "
+        .. "cannot be made 0700: fix it, or choose another with --state-file\n", r.err)
+      assert.same({}, S.requests())
+    end)
   end)
 
   describe("against a hostile server", function()

@@ -67,7 +67,8 @@ Environment:
    GROWATT_SERVER                       the server URL (like --server)
    GROWATT_STATE_FILE                   the state file (like --state-file)
 The session is kept in the state file, $XDG_CACHE_HOME/growatt/state.json (default
-~/.cache/growatt/state.json), mode 0600; the password is never stored.]]
+~/.cache/growatt/state.json), mode 0600, in a directory kept at mode 0700; the password is
+never stored.]]
 
 ---------------------------------------------------------------------------
 -- Failures: raised inside a command, turned into a message and an exit status by main.
