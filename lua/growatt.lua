@@ -270,9 +270,12 @@ function Api:resume(username)
 end
 
 --- What the session policy counted: requests, logins, relogins, reused (logins answered
--- from the store), retries, hook_errors, and errors[kind] = { count, last = { message, at } }.
+-- from the store), retries, hook_errors, and errors[kind] = { count, last = { message, at } };
+-- and cookies_dropped: the cookies a server set past the jar's caps (50 cookies, 16 KiB).
 function Api:stats()
-  return policy.stats(self)
+  local stats = policy.stats(self)
+  stats.cookies_dropped = self.session:cookies_dropped()
+  return stats
 end
 
 local batch = require("growatt.batch")

@@ -925,4 +925,123 @@ describe("growatt (command line)", function()
       assert.same({}, S.requests())
     end)
   end)
+
+  describe("raw login", function()
+    it("refuses a password on the command line, before sending", function()
+      local r = growatt_cli({ "raw", "login", "demo", "demo-password" })
+      assert.equal(2, r.code)
+      assert.matches("not from the command line", r.err)
+      assert.falsy(r.err:find("demo-password", 1, true))
+      assert.equal("", r.out)
+      assert.same({}, S.requests())
+    end)
+
+    it("takes the password as login does, and prints the reply with the hash and the token masked", function()
+      local hash = growatt.hash_password("demo-password")
+      for _, how in ipairs({ { env = PASSWORD }, { stdin = "demo-password\n", flag = "--password-stdin" } }) do
+        S.reset()
+        state = state .. "x" -- a fresh state: a real login each time
+        local words = { "raw", "login", "demo" }
+        if how.flag then table.insert(words, 2, how.flag) end
+        local r = growatt_cli(words, how)
+        assert.equal(0, r.code, r.err)
+        local back = decode(r.out)
+        assert.equal(1234567, back.userId)
+        assert.equal("***", back.user.password)
+        assert.equal("***", back.user.token)
+        assert.falsy(r.out:find(hash, 1, true))
+        assert.falsy(r.out:find("demo-password", 1, true))
+        assert.same({ "POST newTwoLoginAPI.do" }, sent())
+        assert.same({ { "userName", "demo" }, { "password", hash } }, S.last().form)
+      end
+    end)
+  end)
+
+  describe("the default state directory", function()
+    it("is made 0700, and tightened to 0700 when others may write to it", function()
+      for _, mode in ipairs({ false, "777", "775", "755" }) do
+        local cache = dir .. "/cache" .. n .. (mode or "new")
+        local growatt_dir = q(cache .. "/growatt")
+        if mode then sh("mkdir -p " .. growatt_dir .. " && chmod " .. mode .. " " .. growatt_dir) end
+        local r = growatt_cli({ "login", "demo" }, { env = { GROWATT_PASSWORD = "demo-password",
+          GROWATT_STATE_FILE = false, XDG_CACHE_HOME = cache } })
+        assert.equal(0, r.code, r.err)
+        assert.equal("700", sh("stat -c %a " .. q(cache .. "/growatt")), tostring(mode))
+        assert.equal("600", sh("stat -c %a " .. q(cache .. "/growatt/state.json")), tostring(mode))
+        assert.matches(cache .. "/growatt/state.json", r.out, 1, true)
+      end
+      assert.equal(4, S.stats().logins) -- one per directory: each is a fresh state
+    end)
+
+    it("stops with a clear message, before sending, when it cannot be made 0700", function()
+      local cache = dir .. "/cache" .. n
+      sh("mkdir -p " .. q(cache) .. " && ln -s /proc/1 " .. q(cache .. "/growatt")) -- mode 555, not ours to change
+      local r = growatt_cli({ "login", "demo" }, { env = { GROWATT_PASSWORD = "demo-password",
+        GROWATT_STATE_FILE = false, XDG_CACHE_HOME = cache } })
+      assert.equal(1, r.code)
+      assert.equal("growatt: the state directory " .. cache .. "/growatt is open to other users (mode 555) and "
+        .. "cannot be made 0700: fix it, or choose another with --state-file\n", r.err)
+      assert.same({}, S.requests())
+    end)
+  end)
+
+  describe("against a hostile server", function()
+    local hostile = require("spec.support.hostile")
+    -- An OSC that retitles the terminal, a bell, colours, a carriage return, a new line, a
+    -- C1 CSI (U+009B) and DEL, as JSON escapes.
+    local EVIL = [[\u001b]0;pwned\u0007\u001b[31mRED\u001b[0m\rOVERWRITTEN\nline\u009b2J\u007f]]
+    local SHOWN = [[\x1B]0;pwned\x07\x1B[31mRED\x1B[0m\x0DOVERWRITTEN\x0Aline\u009B2J\x7F]]
+    local server
+    after_each(function()
+      if server then server:stop() end
+    end)
+
+    -- Whether a text has a control character other than the line ends, or a C1 control.
+    local function raw_controls(text)
+      return text:gsub("\n", ""):find("[%c]") or text:find("\194[\128-\159]")
+    end
+
+    it("never lets its text reach the terminal raw: messages, tables, CSV and JSON", function()
+      server = hostile.start(("local evil = %q\n"):format(EVIL) .. [[
+local plants = '{"back":{"success":true,"data":[{"plantId":"7","plantName":"' .. evil .. '","currentPower":"1 kW"}]}}'
+return function(n, head)
+  local body = plants
+  if head:find("^POST /newTwoLoginAPI.do") then
+    body = n == 1 and '{"back":{"success":false,"msg":"599","error":"' .. evil .. '"}}'
+      or '{"back":{"success":true,"user":{"id":1234567}}}'
+  end
+  return "HTTP/1.1 200 OK\r\nSet-Cookie: JSESSIONID=s1; Path=/\r\nContent-Type: application/json\r\n"
+    .. "Content-Length: " .. #body .. "\r\nConnection: close\r\n\r\n" .. body
+end]])
+      local env = { GROWATT_SERVER = server.url, GROWATT_PASSWORD = "pw" }
+      local r = growatt_cli({ "login", "someone" }, { env = env })
+      assert.equal(10, r.code)
+      assert.equal("growatt: api: login refused: " .. SHOWN .. " (code 599)\n", r.err)
+      state = state .. ".2" -- past the login guard
+      assert.equal(0, growatt_cli({ "login", "someone" }, { env = env }).code)
+      for _, format in ipairs({ {}, { "--csv" }, { "--json" } }) do
+        local words = { format[1] }
+        words[#words + 1] = "plants"
+        r = growatt_cli(words, { env = env })
+        assert.equal(0, r.code, r.err)
+        assert.falsy(raw_controls(r.out), r.out)
+        assert.equal("", r.err)
+        if format[1] ~= "--json" then assert.truthy(r.out:find(SHOWN, 1, true), r.out) end
+      end
+      assert.equal(EVIL, r.out:match('"name":"(.-)"'))
+      local paths = {}
+      for i, req in ipairs(server:requests()) do paths[i] = req.path end
+      assert.same({ "newTwoLoginAPI.do", "newTwoLoginAPI.do", "PlantListAPI.do", "PlantListAPI.do",
+        "PlantListAPI.do" }, paths)
+    end)
+
+    it("exits 9 with a clear message when a login reply's user id names no user", function()
+      server = hostile.start(hostile.reply_source('{"back":{"success":true,"user":{"id":1.5}}}'))
+      local r = growatt_cli({ "login", "someone" }, { env = { GROWATT_SERVER = server.url, GROWATT_PASSWORD = "pw" } })
+      assert.equal(9, r.code)
+      assert.equal("growatt: protocol: login reply has no valid user id (a positive integer below 2^53)\n", r.err)
+      assert.equal(1, #server:requests())
+      assert.equal("newTwoLoginAPI.do", server:requests()[1].path)
+    end)
+  end)
 end)

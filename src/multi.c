@@ -318,6 +318,7 @@ int growatt_l_perform_many(lua_State *L)
                   (int)i);
     } else if (n > 0) {
         run(L, s, n, limit < n ? limit : n, prepared, results, errs);
+        growatt_session_bound_jar(s);
     }
     return 2;
 }

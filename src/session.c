@@ -17,6 +17,10 @@
 #define DEFAULT_MAX_BODY 8388608LL
 /* Response headers are capped too, so that a hostile server cannot grow memory without end. */
 #define MAX_HEADER_BYTES (256 * 1024)
+/* The cookie jar is capped too: a server that sets new cookies on every reply would grow it,
+ * and the state file it is saved to, without end. What is past the caps is dropped. */
+#define MAX_COOKIES 50
+#define MAX_COOKIE_BYTES (16 * 1024)
 /* A body buffer up to this size is kept for the next request instead of being freed. */
 #define KEEP_BUFFER_BYTES (64 * 1024)
 
@@ -171,6 +175,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
     size_t n = size * nmemb;
     if (n >= 5 && memcmp(data, "HTTP/", 5) == 0)
         t->head.len = 0;
+    if (starts_with_nocase(data, n, "set-cookie:"))
+        t->set_cookie = 1;
     if (n > MAX_HEADER_BYTES - t->head.len) {
         t->stopped = GROWATT_HEAD_TOO_BIG;
         return 0;
@@ -381,6 +387,7 @@ static CURLcode transfer_begin(growatt_transfer *t, const growatt_config *c)
     buf_reset(&t->body);
     buf_reset(&t->head);
     t->stopped = GROWATT_OK;
+    t->set_cookie = 0;
     t->errbuf[0] = '\0';
     t->max_body = (unsigned long long)c->max_body > SIZE_MAX ? SIZE_MAX : (size_t)c->max_body;
 
@@ -767,6 +774,25 @@ static const char *error_kind(CURLcode rc)
     }
 }
 
+/* Whether the head kept so far ends with its blank line. */
+static int head_ended(const growatt_buf *head)
+{
+    return (head->len >= 3 && memcmp(head->data + head->len - 3, "\n\r\n", 3) == 0) ||
+           (head->len >= 2 && memcmp(head->data + head->len - 2, "\n\n", 2) == 0);
+}
+
+/* Whether curl gave up inside the response head because a line of it was too long: curl 7.x
+ * refuses a header line past 100 KiB as "out of memory" (8.6 has a code of its own for it),
+ * before the head has ended. */
+static int head_cut(CURLcode rc, const growatt_buf *head)
+{
+#if LIBCURL_VERSION_NUM >= 0x080600
+    if (rc == CURLE_TOO_LARGE)
+        return 1;
+#endif
+    return rc == CURLE_OUT_OF_MEMORY && !head_ended(head);
+}
+
 /* Pushes nil, err for a failed transfer. The message comes from curl's error buffer or our
  * own words, never from request or response data, so it cannot carry a secret. */
 static int push_transfer_error(lua_State *L, growatt_transfer *t, CURLcode rc)
@@ -785,6 +811,9 @@ static int push_transfer_error(lua_State *L, growatt_transfer *t, CURLcode rc)
     } else if (t->stopped == GROWATT_HEAD_TOO_BIG) {
         kind = "protocol";
         snprintf(msg, sizeof msg, "response headers exceed %d bytes", MAX_HEADER_BYTES);
+    } else if (head_cut(rc, &t->head)) {
+        kind = "protocol";
+        snprintf(msg, sizeof msg, "a response header line is too long");
     } else if (rc == CURLE_PARTIAL_FILE) {
         snprintf(msg, sizeof msg, "truncated response body");
     } else {
@@ -921,6 +950,9 @@ static int session_close(lua_State *L)
     growatt_pool_free(s->pool);
     s->pool = NULL;
     growatt_transfer_free(&s->xfer);
+    if (s->jar != NULL)
+        curl_easy_cleanup(s->jar);
+    s->jar = NULL;
     if (s->share != NULL)
         curl_share_cleanup(s->share);
     s->share = NULL;
@@ -950,6 +982,8 @@ static int session_request(lua_State *L)
         return growatt_push_error(L, "closed", "session is closed", -1);
     growatt_request_apply(L, &s->xfer, &s->config, &r);
     rc = curl_easy_perform(s->xfer.easy);
+    if (s->xfer.set_cookie)
+        growatt_session_bound_jar(s);
     return growatt_transfer_push_result(L, &s->xfer, rc);
 }
 
@@ -1031,7 +1065,7 @@ static int session_cookies(lua_State *L)
     curl_slist_free_all(s->cookie_export);
     s->cookie_export = NULL;
     if (s->closed ||
-        curl_easy_getinfo(s->xfer.easy, CURLINFO_COOKIELIST, &s->cookie_export) != CURLE_OK) {
+        curl_easy_getinfo(s->jar, CURLINFO_COOKIELIST, &s->cookie_export) != CURLE_OK) {
         lua_pushliteral(L, "");
         return 1;
     }
@@ -1052,7 +1086,7 @@ static int session_cookies(lua_State *L)
 
 static void clear_cookies(growatt_session *s)
 {
-    curl_easy_setopt(s->xfer.easy, CURLOPT_COOKIELIST, "ALL");
+    curl_easy_setopt(s->jar, CURLOPT_COOKIELIST, "ALL");
 }
 
 static int session_clear_cookies(lua_State *L)
@@ -1063,12 +1097,34 @@ static int session_clear_cookies(lua_State *L)
     return 0;
 }
 
+/* How many cookies the jar holds, and their lines' bytes. */
+struct jar_size {
+    size_t count, bytes;
+};
+
+/* Adds a cookie line (cookie_line_ok) to the jar when it fits in the caps; else counts it
+ * as dropped. */
+static void keep_cookie(growatt_session *s, const char *line, struct jar_size *jar)
+{
+    size_t n = strlen(line);
+    if (jar->count >= MAX_COOKIES || n > MAX_COOKIE_BYTES - jar->bytes) {
+        s->cookies_dropped++;
+        return;
+    }
+    curl_easy_setopt(s->jar, CURLOPT_COOKIELIST, line);
+    jar->count++;
+    jar->bytes += n;
+}
+
+/* Replaces the jar with the cookie lines of a string (as session:cookies exports them), as
+ * many as the caps hold. */
 static int session_set_cookies(lua_State *L)
 {
     growatt_session *s = check_session(L);
     size_t len;
     const char *text;
     char *copy, *line, *next;
+    struct jar_size jar = {0, 0};
     time_t now = time(NULL);
 
     luaL_checktype(L, 2, LUA_TSTRING);
@@ -1089,10 +1145,43 @@ static int session_set_cookies(lua_State *L)
         if (n > 0 && line[n - 1] == '\r')
             line[--n] = '\0';
         if (cookie_line_ok(line, now))
-            curl_easy_setopt(s->xfer.easy, CURLOPT_COOKIELIST, line);
+            keep_cookie(s, line, &jar);
     }
     free(copy);
     return 0;
+}
+
+/* Keeps the jar within the caps after a response that set cookies: when it is over them,
+ * the cookies curl lists first (a host's oldest) stay and the rest are dropped. Nothing
+ * here calls Lua, so the list is freed on every way out. */
+void growatt_session_bound_jar(growatt_session *s)
+{
+    struct curl_slist *list = NULL, *item;
+    struct jar_size jar = {0, 0};
+    time_t now = time(NULL);
+
+    if (curl_easy_getinfo(s->jar, CURLINFO_COOKIELIST, &list) != CURLE_OK)
+        return;
+    for (item = list; item != NULL; item = item->next)
+        if (cookie_line_ok(item->data, now)) {
+            jar.count++;
+            jar.bytes += strlen(item->data);
+        }
+    if (jar.count > MAX_COOKIES || jar.bytes > MAX_COOKIE_BYTES) {
+        clear_cookies(s);
+        jar.count = jar.bytes = 0;
+        for (item = list; item != NULL; item = item->next)
+            if (cookie_line_ok(item->data, now))
+                keep_cookie(s, item->data, &jar);
+    }
+    curl_slist_free_all(list);
+}
+
+static int session_cookies_dropped(lua_State *L)
+{
+    growatt_session *s = check_session(L);
+    lua_pushinteger(L, (lua_Integer)s->cookies_dropped);
+    return 1;
 }
 
 static int session_tostring(lua_State *L)
@@ -1121,6 +1210,7 @@ static const luaL_Reg session_methods[] = {
     {"cookies", session_cookies},
     {"set_cookies", session_set_cookies},
     {"clear_cookies", session_clear_cookies},
+    {"cookies_dropped", session_cookies_dropped},
     {"close", session_close},
     {NULL, NULL},
 };
@@ -1177,7 +1267,8 @@ int growatt_l_session(lua_State *L)
     /* From here on __gc owns whatever the session holds, even if what follows raises. */
     if ((s->share = curl_share_init()) == NULL || !share_everything(s->share))
         return luaL_error(L, "cannot create a curl share handle");
-    if (growatt_transfer_open(&s->xfer, s->share) != CURLE_OK)
+    if (growatt_transfer_open(&s->xfer, s->share) != CURLE_OK || (s->jar = curl_easy_init()) == NULL ||
+        curl_easy_setopt(s->jar, CURLOPT_SHARE, s->share) != CURLE_OK)
         return luaL_error(L, "cannot create a curl easy handle");
     growatt_config_set(L, &s->config, 1);
     return 1;

@@ -46,6 +46,7 @@ typedef struct growatt_transfer {
     growatt_buf body, head;     /* the response, filled by the callbacks */
     size_t max_body;
     int stopped;                /* GROWATT_*: why a callback aborted the transfer */
+    int set_cookie;             /* the response had a Set-Cookie header */
     char errbuf[CURL_ERROR_SIZE];
 } growatt_transfer;
 
@@ -68,8 +69,12 @@ typedef struct growatt_session {
     /* Cookies, DNS cache, connections and TLS sessions, shared by xfer and the pool's
      * handles: a login made by request() is seen by perform_many() and back. */
     CURLSH *share;
+    /* A handle that never makes a transfer, for reading and writing the shared cookie jar:
+     * curl refuses cookies on a handle that took 50 from its last response. */
+    CURL *jar;
     growatt_pool *pool;               /* NULL until the first perform_many */
     struct curl_slist *cookie_export; /* CURLINFO_COOKIELIST result while it is copied */
+    unsigned long cookies_dropped;    /* cookies past the jar's caps, dropped */
     int closed;
 } growatt_session;
 
@@ -104,6 +109,10 @@ int growatt_push_error(lua_State *L, const char *kind, const char *message, int 
 
 /* The Session userdata at idx (raises if it is not one). */
 growatt_session *growatt_check_session(lua_State *L, int idx);
+
+/* Drops the cookies past the jar's caps (50 cookies, 16 KiB), counting them; after a
+ * response that set cookies. */
+void growatt_session_bound_jar(growatt_session *s);
 
 /* session:perform_many(requests [, opts]) (multi.c) */
 int growatt_l_perform_many(lua_State *L);

@@ -67,7 +67,8 @@ Environment:
    GROWATT_SERVER                       the server URL (like --server)
    GROWATT_STATE_FILE                   the state file (like --state-file)
 The session is kept in the state file, $XDG_CACHE_HOME/growatt/state.json (default
-~/.cache/growatt/state.json), mode 0600; the password is never stored.]]
+~/.cache/growatt/state.json), mode 0600, in a directory kept at mode 0700; the password is
+never stored.]]
 
 ---------------------------------------------------------------------------
 -- Failures: raised inside a command, turned into a message and an exit status by main.
@@ -147,22 +148,44 @@ end
 cli.nonempty = nonempty
 
 --- The state file's path: --state-file, GROWATT_STATE_FILE, $XDG_CACHE_HOME/growatt/state.json,
--- ~/.cache/growatt/state.json.
+-- ~/.cache/growatt/state.json. The second value is true for the default path, whose
+-- directory belongs to the tool.
 function Context:state_path()
   local env = self.env
   local path = nonempty(self.args.state_file) or nonempty(env.GROWATT_STATE_FILE)
   if path then return path end
   local cache = nonempty(env.XDG_CACHE_HOME) or (nonempty(env.HOME) and env.HOME .. "/.cache")
   if not cache then cli.fail("usage", "no state file: set HOME, XDG_CACHE_HOME or --state-file") end
-  return cache .. "/growatt/state.json"
+  return cache .. "/growatt/state.json", true
 end
 
---- The state store, its directory made (mode 0700) when missing.
+-- Makes the default state directory 0700, new or not: it holds the session, so no one else
+-- may write (or read) there, and nothing but the tool's own files belongs in it, so taking
+-- the others' permissions away breaks nothing. Stops when it cannot be done (the directory
+-- is someone else's).
+local function own_directory(dir)
+  local q = term.quote(dir)
+  os.execute("mkdir -p -m 700 " .. q .. " 2>/dev/null; chmod go= " .. q .. " 2>/dev/null")
+  local p = io.popen("stat -L -c %a " .. q .. " 2>/dev/null")
+  local mode = p and p:read("*l")
+  if p then p:close() end
+  if mode and mode:match("^%d*(%d%d)$") ~= "00" then
+    cli.fail("failure", "the state directory " .. dir .. " is open to other users (mode " .. mode
+      .. ") and cannot be made 0700: fix it, or choose another with --state-file")
+  end
+end
+
+--- The state store, its directory made (mode 0700) when missing; the default directory is
+-- made 0700 when it is not.
 function Context:store()
   if not self._store then
-    local path = self:state_path()
+    local path, default = self:state_path()
     local dir = path:match("^(.*)/[^/]*$")
-    if dir and dir ~= "" then os.execute("mkdir -p -m 700 " .. term.quote(dir) .. " 2>/dev/null") end
+    if default then
+      own_directory(dir)
+    elseif dir and dir ~= "" then
+      os.execute("mkdir -p -m 700 " .. term.quote(dir) .. " 2>/dev/null")
+    end
     self._store = store.file(path)
   end
   return self._store
@@ -192,10 +215,11 @@ function Context:server_url()
   return self:saved().server_url
 end
 
---- Writes a line to stderr.
+--- Writes a line to stderr, control characters escaped (notes show what servers said).
 function Context:note(...)
-  self.sys.stderr:write(...)
-  self.sys.stderr:write("\n")
+  local parts = { ... }
+  for i = 1, select("#", ...) do parts[i] = tostring(parts[i]) end
+  self.sys.stderr:write(errors.escape(table.concat(parts)), "\n")
 end
 
 --- A progress line on stderr, rewritten in place; only when stderr is a terminal.
@@ -323,6 +347,11 @@ local function run(argv, env, sys)
   return report and report.status or cli.EXIT.ok
 end
 
+-- A message of our lines, with control characters escaped within each.
+local function escape_lines(s)
+  return (tostring(s):gsub("[^\n]+", errors.escape))
+end
+
 --- Runs the tool with the words `argv`; returns the exit status.
 function cli.main(argv, env, sys)
   env, sys = default_env(env), default_sys(sys)
@@ -339,14 +368,14 @@ function cli.main(argv, env, sys)
   sys.stdout:flush()
   local e = status
   if getmetatable(e) == Failure then
-    sys.stderr:write("growatt: ", e.message, "\n")
+    sys.stderr:write("growatt: ", escape_lines(e.message), "\n")
     return cli.EXIT[e.status] or cli.EXIT.failure
   end
   if tostring(e):find("interrupted!$") then
     sys.stderr:write("growatt: interrupted\n")
     return cli.EXIT.interrupted
   end
-  sys.stderr:write("growatt: internal error: ", tostring(trace or e), "\n")
+  sys.stderr:write("growatt: internal error: ", escape_lines(tostring(trace or e)), "\n")
   return cli.EXIT.failure
 end
 

@@ -274,6 +274,17 @@ function client.classify(res, expect)
   return v
 end
 
+--- Whether a user id from a server names a user: a positive whole number below 2^53, or a
+-- string of digits with such a value. Anything else (1.5, -3, 1e400, "abc", 2^53 + 1) would
+-- make every later call that sends it fail.
+function client.user_id(v)
+  if type(v) == "string" then
+    if not v:find("^%d+$") then return false end
+    v = tonumber(v)
+  end
+  return type(v) == "number" and v > 0 and v < 2 ^ 53 and whole(v)
+end
+
 --- The result of a login reply (an entry's `result` function): `back` with userId and
 -- userLevel added, or nil and an error: auth (502 wrong password, 501 no such user),
 -- locked (507; locked_until from lockDuration, in hours), api (any other refusal).
@@ -282,8 +293,8 @@ function client.login_result(v)
   if type(back) ~= "table" then return nil, errors.new("protocol", "login reply has no 'back' object") end
   if back.success then
     local user = back.user
-    if type(user) ~= "table" or (type(user.id) ~= "number" and type(user.id) ~= "string") then
-      return nil, errors.new("protocol", "login reply has no user id")
+    if type(user) ~= "table" or not client.user_id(user.id) then
+      return nil, errors.new("protocol", "login reply has no valid user id (a positive integer below 2^53)")
     end
     back.userId = user.id
     back.userLevel = user.rightlevel

@@ -28,11 +28,21 @@ local Error = {}
 Error.__index = Error
 Error.__name = "growatt.Error"
 
+--- `s` with its control characters written as escapes: C0 bytes and DEL as \xHH, the C1
+-- controls (UTF-8 U+0080..U+009F) as \uHHHH. Text from a server shown this way cannot move
+-- the cursor, recolour or retitle a terminal, or start a line of its own.
+function errors.escape(s)
+  s = s:gsub("%c", function(c) return string.format("\\x%02X", c:byte()) end)
+  return (s:gsub("\194([\128-\159])", function(c) return string.format("\\u%04X", c:byte()) end))
+end
+local escape = errors.escape
+
+--- One line, whatever a server put into the message or the code.
 function Error.__tostring(e)
-  local s = "growatt: " .. e.kind .. ": " .. tostring(e.message)
+  local s = "growatt: " .. tostring(e.kind) .. ": " .. tostring(e.message)
   if e.code ~= nil then s = s .. " (code " .. tostring(e.code) .. ")" end
   if e.status ~= nil and e.kind == "http" then s = s .. " (HTTP " .. tostring(e.status) .. ")" end
-  return s
+  return escape(s)
 end
 
 -- The longest message kept: what a server says goes into some messages, and a megabyte of

@@ -228,15 +228,26 @@ string. Uses the session of `growatt login` (with GROWATT_TOKEN: the OpenAPI v1 
     p:argument("method", "The method's name, e.g. plant_info.")
     p:argument("args", "Its arguments."):args("*")
     p:flag("--dry-run", "Print the request the call would send instead of sending it.")
+    p:flag("--password-stdin", "raw login: read the password from the first line of stdin.")
   end,
   run = function(ctx)
     local name, words = ctx.args.method, ctx.args.args
     local values = {}
     for i, w in ipairs(words) do values[i] = raw_value(w) end
+    local login = name == "login" and not ctx:token_api()
+    if login then -- the password as `login` takes it: never from the command line, where ps shows it
+      if #words > 1 then
+        cli.fail("usage", "raw login USER takes the password from GROWATT_PASSWORD, --password-stdin "
+          .. "or the terminal, not from the command line")
+      end
+      values[1] = nonempty(words[1]) or read_username(ctx)
+      values[2] = ctx.args.dry_run and "" or read_password(ctx) -- a dry run shows "***" for it
+      words = values
+    end
     local api
-    if ctx.args.dry_run then
+    if ctx.args.dry_run or login then
       api = ctx:token_api() or ctx:new_api()
-      api.dry_run = true
+      api.dry_run = ctx.args.dry_run
     else
       api = ctx:token_api() or ctx:session_api()
     end
@@ -245,7 +256,7 @@ string. Uses the session of `growatt login` (with GROWATT_TOKEN: the OpenAPI v1 
     local ok, v, err = pcall(method, api, unpack(values, 1, #words))
     if not ok then cli.fail("usage", (tostring(v):gsub("^[^:\n]*:%d+: ", ""))) end
     if v == nil and err ~= nil then ctx:check(v, err) end
-    return { lines = { output.json(v) }, json = v }
+    return { lines = { output.json(output.mask(v)) }, json = v }
   end,
 }
 

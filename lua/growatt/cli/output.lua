@@ -10,8 +10,13 @@
 --
 -- Rows hold raw values (numbers stay numbers); a column's `format` makes the text shown in
 -- the table, while CSV carries the raw value so that spreadsheets get numbers.
+--
+-- Much of what is shown comes from a server: every format escapes control characters
+-- (growatt.errors.escape), and values under secret keys (a password hash, a token) are shown
+-- as "***".
 
 local json = require("growatt.json")
+local escape = require("growatt.errors").escape
 
 local output = {}
 
@@ -26,20 +31,21 @@ local function pad(s, width, right)
   return right and (fill .. s) or (s .. fill)
 end
 
--- A raw value as text: nil and JSON null as "-", integral numbers without ".0".
+-- A raw value as text: nil and JSON null as "-", integral numbers without ".0", control
+-- characters escaped.
 local function text(v)
   if v == nil or v == json.null then return "-" end
   if type(v) == "number" then
     if v == math.floor(v) and v > -1e15 and v < 1e15 then return string.format("%d", v) end
     return string.format("%.14g", v)
   end
-  return tostring(v)
+  return escape(tostring(v))
 end
 output.text = text
 
 local function cell(col, row)
   local v = row[col[1]]
-  if col.format and v ~= nil and v ~= json.null then return col.format(v, row) end
+  if col.format and v ~= nil and v ~= json.null then return escape(col.format(v, row)) end
   return text(v)
 end
 
@@ -72,7 +78,7 @@ end
 
 local function csv_field(v)
   local s = (v == nil or v == json.null) and "" or text(v)
-  if s:find('[,"\r\n]') then s = '"' .. s:gsub('"', '""') .. '"' end
+  if s:find('[,"]') then s = '"' .. s:gsub('"', '""') .. '"' end
   return s
 end
 
@@ -93,13 +99,37 @@ function output.csv(columns, rows)
 end
 
 --- Encodes a value as JSON text; with `list`, an empty table is written as [] (cjson 2.1
--- writes {} for every empty table). cjson's "\/" escapes become plain slashes.
+-- writes {} for every empty table). cjson's "\/" escapes become plain slashes; the C1
+-- controls, which cjson leaves as they are, become \u escapes.
 function output.json(v, list)
   if list and type(v) == "table" and next(v) == nil then return "[]" end
   local s = assert(json.encode(v == nil and json.null or v))
+  s = s:gsub("\194([\128-\159])", function(c) return string.format("\\u%04x", c:byte()) end)
   return (s:gsub("(\\+)/", function(slashes)
     if #slashes % 2 == 1 then return slashes:sub(2) .. "/" end
   end))
+end
+
+-- Whether a key names a secret: a password (or its hash), a token, a cookie.
+local function secret_key(k)
+  if type(k) ~= "string" then return false end
+  k = k:lower()
+  return k:find("password", 1, true) or k:find("passwd", 1, true) or k:find("token", 1, true)
+    or k:find("cookie", 1, true) or k:find("secret", 1, true)
+end
+
+--- A copy of `v` with "***" for every string or number under a secret key, at any depth.
+function output.mask(v)
+  if type(v) ~= "table" or v == json.null then return v end
+  local copy = {}
+  for k, x in pairs(v) do
+    if secret_key(k) and (type(x) == "string" or type(x) == "number" or type(x) == "table") then
+      copy[k] = "***"
+    else
+      copy[k] = output.mask(x)
+    end
+  end
+  return copy
 end
 
 --- The rows as a JSON array of objects whose keys follow the columns' order.
@@ -115,13 +145,14 @@ function output.json_rows(columns, rows)
   return "[" .. table.concat(objects, ",") .. "]"
 end
 
---- Writes a report to `out` in the chosen format ("text", "csv" or "json").
+--- Writes a report to `out` in the chosen format ("text", "csv" or "json"), secrets masked
+-- and control characters escaped.
 function output.write(out, report, format)
   local lines
   if format == "json" and report.json == report.rows then
-    lines = { output.json_rows(report.columns, report.rows) }
+    lines = { output.json_rows(report.columns, output.mask(report.rows)) }
   elseif format == "json" then
-    lines = { output.json(report.json, report.list) }
+    lines = { output.json(output.mask(report.json), report.list) }
   elseif report.rows and format == "csv" then
     lines = output.csv(report.columns, report.rows)
   elseif report.lines then
@@ -130,7 +161,7 @@ function output.write(out, report, format)
     lines = output.table(report.columns, report.rows)
   end
   lines = lines or {}
-  for _, l in ipairs(lines) do out:write(l, "\n") end
+  for _, l in ipairs(lines) do out:write(escape(l), "\n") end
 end
 
 ---------------------------------------------------------------------------
