@@ -128,6 +128,7 @@ function growatt.new(opts, agent_identifier)
     error("growatt.new: " .. tostring(session):gsub("^[^\n]-:%d+: ", ""), 2)
   end
   self.session = session
+  policy.attach(self)
   return self
 end
 

@@ -346,6 +346,11 @@ local function take_up(api, name, acc, origin)
   return acc.login
 end
 
+--- A new Api's C session: its (empty) cookie jar belongs to the Api's server.
+function policy.attach(api)
+  jar_origin[api] = store.origin(api.server_url)
+end
+
 --- Before requests to `origin`: cookies of another origin are dropped from the C session,
 -- never sent there, and the stored session of the Api's user at `origin` is taken up when
 -- it proves itself.
