@@ -537,6 +537,24 @@ describe("session safety", function()
       assert.is_nil(last.cookie:find("other", 1, true))
     end)
 
+    it("one round of calls goes to one server: a request prepared for another is refused", function()
+      local a = logged_in()
+      local here = growatt.new({ server_url = url, dry_run = true }):plant_list(1234567)
+      local there = growatt.new({ server_url = other.url, dry_run = true }):plant_list(1234567)
+      local values, errs = require("growatt.policy").send_many(a, { here, there }, function(list)
+        local res, err = {}, {}
+        for i, req in ipairs(list) do
+          local r, e = a:_transmit(req)
+          res[i], err[i] = r or false, e
+        end
+        return res, err
+      end)
+      assert.equal(3, #values[1].data)
+      assert.equal("invalid", errs[2].kind)
+      assert.equal("the calls of one batch go to one server", errs[2].message)
+      assert.same({}, other:requests())
+    end)
+
     it("a 507's lockDuration is capped at 72 hours, and the error says when the lock ends", function()
       for _, duration in ipairs({ "1e300", "1e999", "-5", '"NaN"', '"abc"', "100", "2" }) do
         other:login_reply('{"back":{"success":false,"msg":"507","lockDuration":' .. duration .. '}}')
