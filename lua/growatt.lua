@@ -130,6 +130,7 @@ function growatt.new(opts, agent_identifier)
     error("growatt.new: " .. tostring(session):gsub("^[^\n]-:%d+: ", ""), 2)
   end
   self.session = session
+  policy.attach(self)
   return self
 end
 
@@ -238,11 +239,13 @@ end
 
 --- Logs in with a user name and password (or, with is_password_hashed, the hash).
 -- Returns the server's `back` table with `userId` and `userLevel` added, or nil and an
--- error of kind `auth` (502/501), `locked` (507, with `locked_until`), `rate_limited` (the
--- login guard, with `retry_after`) or `api`. When the store holds a live session of the
--- same user (e.g. from the previous run of a cron script), no request is made: the stored
--- copy of the login reply comes back, without user.password and user.token. A dry run
--- returns the request with "***" where the hash goes.
+-- error of kind `auth` (502/501; with `retry_after` when the password was refused before
+-- and waits its back-off), `locked` (507, with `locked_until`), `rate_limited` (the login
+-- guard, with `retry_after`) or `api`. When the store holds a live session of the same user
+-- at the same server (e.g. from the previous run of a cron script) made with this password
+-- (it proves itself against the stored verifier), no request is made: the stored copy of
+-- the login reply comes back, without user.password and user.token. A dry run returns the
+-- request with "***" where the hash goes.
 function Api:login(username, password, is_password_hashed)
   errors.check(username, "string", "username", "login")
   errors.check(password, "string", "password", "login")

@@ -849,7 +849,8 @@ describe("growatt (command line)", function()
     -- Moves the last login in the state file two minutes back, past the login guard.
     local function two_minutes_pass()
       local saved = decode(read(state))
-      saved.accounts.demo.last_login = saved.accounts.demo.last_login - 120
+      local acc = saved.accounts[require("growatt.store").key(url, "demo")]
+      acc.last_login = acc.last_login - 120
       write(state, cjson.encode(saved))
     end
 
@@ -883,7 +884,7 @@ describe("growatt (command line)", function()
 
     it("exits 8 when the server cannot be reached", function()
       login()
-      local r = growatt_cli({ "--server", "http://127.0.0.1:1/", "plants" })
+      local r = growatt_cli({ "--server", "http://127.0.0.1:1/", "plants" }, { env = PASSWORD })
       assert.equal(8, r.code)
       assert.matches("network", r.err)
     end)

@@ -190,7 +190,7 @@ http {
   init_by_lua_block {
     local gngx = require("growatt.ngx")
     function new_api(opts)
-      opts.server_url = os.getenv("GROWATT_SERVER")
+      opts.server_url = opts.server_url or os.getenv("GROWATT_SERVER")
       opts.username = opts.username or "demo"
       if opts.password == nil and opts.password_hash == nil then opts.password = "demo-password" end
       return gngx.new(opts)
@@ -205,7 +205,7 @@ http {
         local json = require("growatt.json")
         local args = ngx.req.get_uri_args()
         local budget = tonumber(args.budget)
-        local api = new_api({ username = args.user, password = args.password,
+        local api = new_api({ username = args.user, password = args.password, server_url = args.server,
                               login_interval = tonumber(args.interval), budget = budget and { per_day = budget } })
         local login, err = api:login()
         local list
@@ -664,11 +664,45 @@ describe("growatt.ngx", function()
       local out = plants("?password=wrong-password", 20)
       local kinds = {}
       for _, r in ipairs(out) do kinds[r.err.kind] = (kinds[r.err.kind] or 0) + 1 end
-      assert.same({ auth = 1, rate_limited = 19 }, kinds)
+      assert.same({ auth = 20 }, kinds) -- the refused password waits its back-off: auth at once
       assert.equal(1, S.stats().logins)
       for _, r in ipairs(out) do
         assert.falsy(r.err.message:find("wrong-password", 1, true))
+        assert.is_true(r.err.retry_after > 590 and r.err.retry_after <= 600)
       end
+    end)
+
+    it("shares a session only with clients whose password proves itself", function()
+      assert.same({}, plants("?interval=0", 4)[1].err or {})
+      local out = plants("?interval=0&password=wrong-password", 10)
+      for _, r in ipairs(out) do
+        assert.equal("auth", r.err.kind)
+        assert.is_nil(r.plants)
+      end
+      local hashes = {}
+      for _, r in ipairs(S.requests()) do
+        if r.path == "newTwoLoginAPI.do" then hashes[#hashes + 1] = S.pairs_of(r.form) end
+      end
+      local wrong = require("growatt.core").hash_password("wrong-password")
+      assert.same({ "userName=demo&password=" .. HASH, "userName=demo&password=" .. wrong }, hashes)
+      for _, r in ipairs(plants("", 4)) do assert.equal(3, r.plants) end -- the right one's still works
+      assert.equal(2, S.stats().logins)
+    end)
+
+    it("shares a session only with clients of the same server", function()
+      local other = require("spec.support.other_server").start()
+      local ok, err = pcall(function()
+        assert.same({}, plants("", 2)[1].err or {})
+        local out = plants("?server=" .. other.url, 1)
+        assert.same({}, out[1].err or {})
+        assert.equal(0, out[1].plants) -- the other server's answer
+        local seen = {}
+        for _, r in ipairs(other:requests()) do seen[#seen + 1] = r.path .. " " .. r.cookie end
+        assert.same({ "/newTwoLoginAPI.do ", "/PlantListAPI.do JSESSIONID=other-1" }, seen)
+        assert.equal(1, S.stats().logins)
+      end)
+      other:stop()
+      assert(ok, err)
     end)
 
     it("respects a lock in every worker once Growatt has said 507", function()

@@ -1,7 +1,7 @@
 -- No secret in any error, hook payload, stats or log line: a representative run (logins
 -- good, bad and locked, reads, a write, an error of every kind the world can cause) is
--- captured whole and searched for the password, its hash, the token and every session id
--- the sandbox issued.
+-- captured whole and searched for the password, its hash, the token, every session id
+-- the sandbox issued, and the stores' salts and verifiers.
 local growatt = require("growatt")
 local S = require("spec.support.sandbox")
 local H = require("spec.support.session")
@@ -147,6 +147,21 @@ describe("secrets", function()
       "5b0d7c1a9e3f4d2c8a6b1e0f7d3c9a21", -- the demo user's token
     }
     for _, id in ipairs(issued) do secrets[#secrets + 1] = id end
+    -- the stores' salts and the verifiers kept with sessions and refusals stay in the stores
+    local kept_secrets = 0
+    for _, state in ipairs({ require("growatt.json").decode(state_text), c.store:load(), d.store:load() }) do
+      local found = { state.salt }
+      for _, acc in pairs(state.accounts or {}) do
+        found[#found + 1] = acc.verifier
+        for v in pairs(acc.refused or {}) do found[#found + 1] = v end
+      end
+      for _, secret in ipairs(found) do
+        assert.equal(64, #secret)
+        secrets[#secrets + 1] = secret
+        kept_secrets = kept_secrets + 1
+      end
+    end
+    assert.is_true(kept_secrets >= 7, "salts and verifiers found: " .. kept_secrets)
     local all = table.concat(captured, "\n")
     for _, secret in ipairs(secrets) do
       assert.is_nil(all:find(secret, 1, true), "a secret leaked: " .. secret:sub(1, 4) .. "...")

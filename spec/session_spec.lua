@@ -4,6 +4,7 @@
 -- counts the logins the sandbox saw.
 local growatt = require("growatt")
 local core = require("growatt.core")
+local store = require("growatt.store")
 local S = require("spec.support.sandbox")
 local H = require("spec.support.session")
 
@@ -362,13 +363,212 @@ describe("session safety", function()
       local state_file = dir .. "/state.json"
       assert(api({ state_file = state_file }):login("demo", PASSWORD))
       assert(api({ state_file = state_file }):login("other", "other-password"))
-      local state = require("growatt.store").file(state_file):load()
-      assert.equal(1234567, state.accounts.demo.user_id)
-      assert.equal(7654321, state.accounts.other.user_id)
+      local state = store.file(state_file):load()
+      assert.equal(1234567, state.accounts[store.key(url, "demo")].user_id)
+      assert.equal(7654321, state.accounts[store.key(url, "other")].user_id)
       local other = api({ state_file = state_file })
       assert(other:login("other", "other-password"))
       assert(other:plant_list(7654321))
       assert.equal(2, logins())
+    end)
+  end)
+
+  describe("a stored session proves the password", function()
+    -- The password hash each login the sandbox received carried, in order.
+    local function login_hashes()
+      local out = {}
+      for _, r in ipairs(S.requests()) do
+        if r.path == "newTwoLoginAPI.do" then out[#out + 1] = S.pairs_of(r.form) end
+      end
+      return out
+    end
+    local function form(password) return "userName=demo&password=" .. growatt.hash_password(password) end
+
+    it("a wrong password is sent and refused, not answered from the live stored session", function()
+      local state_file = dir .. "/state.json"
+      local a = logged_in({ state_file = state_file })
+      local back, err = a:login("demo", "wrong")
+      assert.is_nil(back)
+      assert.equal("auth", err.kind)
+      assert.equal("502", err.code)
+      -- the next run of a script with the wrong password: the same
+      local _, err2 = api({ state_file = state_file }):login("demo", "wrong2")
+      assert.equal("auth", err2.kind)
+      assert.same({ form(PASSWORD), form("wrong"), form("wrong2") }, login_hashes())
+      -- the right password still takes up the stored session, without a request
+      local b = api({ state_file = state_file })
+      assert.equal(1234567, assert(b:login("demo", PASSWORD)).userId)
+      assert(b:plant_list(1234567))
+      assert.equal(3, logins())
+      assert.equal(1, b:stats().reused)
+      -- the store keeps a verifier of the hash, never the hash
+      local text = H.read(state_file)
+      local acc = store.file(state_file):load().accounts[store.key(url, "demo")]
+      assert.equal(core.verifier(store.file(state_file):load().salt, growatt.hash_password(PASSWORD)), acc.verifier)
+      assert.is_nil(text:find(growatt.hash_password(PASSWORD), 1, true))
+    end)
+
+    it("a password that does not prove itself logs in under the login guard", function()
+      local state_file = dir .. "/state.json"
+      logged_in({ state_file = state_file })
+      local _, err = api({ state_file = state_file, login_interval = 30 }):login("demo", "wrong")
+      assert.equal("rate_limited", err.kind)
+      assert.is_true(err.retry_after > 28 and err.retry_after <= 30)
+      assert.equal(1, logins())
+    end)
+
+    it("a session stored before verifiers existed is not taken up: the password is sent", function()
+      local state_file = dir .. "/state.json"
+      logged_in({ state_file = state_file })
+      local s = store.file(state_file)
+      local state = s:load()
+      state.accounts[store.key(url, "demo")].verifier = nil
+      assert(s:save(state))
+      assert(api({ state_file = state_file }):login("demo", PASSWORD))
+      assert.same({ form(PASSWORD), form(PASSWORD) }, login_hashes())
+    end)
+  end)
+
+  describe("a refused password", function()
+    local policy = require("growatt.policy")
+    local real_now, offset
+    before_each(function()
+      real_now, offset = policy.now, 0
+      policy.now = function() return real_now() + offset end
+    end)
+    after_each(function() policy.now = real_now end)
+
+    it("is not sent again for 10 min, 1 h, then 6 h; another password is sent at once", function()
+      local state_file = dir .. "/state.json"
+      local a = api({ state_file = state_file })
+      local _, err = a:login("demo", "wrong")
+      assert.equal("auth", err.kind)
+      assert.equal("502", err.code)
+      assert.is_true(err.retry_after > 599 and err.retry_after <= 600)
+      assert.matches("not sent again before %d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d UTC", err.message)
+      assert.equal(1, logins())
+      -- the next run of a cron script with the same password: refused at once, nothing sent
+      local again = select(2, api({ state_file = state_file }):login("demo", "wrong"))
+      assert.equal("auth", again.kind)
+      assert.is_nil(again.code)
+      assert.is_true(again.retry_after > 598 and again.retry_after <= 600)
+      assert.matches("refused; it is not sent again before", again.message)
+      assert.equal(1, logins())
+      -- the back-off grows
+      local expected = { 3600, 6 * 3600, 6 * 3600 }
+      for _, wait in ipairs(expected) do
+        offset = offset + err.retry_after + 1
+        _, err = a:login("demo", "wrong")
+        assert.equal("502", err.code)
+        assert.is_true(err.retry_after > wait - 2 and err.retry_after <= wait, tostring(err.retry_after))
+        assert.equal("auth", select(2, a:login("demo", "wrong")).kind)
+      end
+      assert.equal(4, logins())
+      -- a different password goes out at once, and the right one logs in
+      assert.equal("502", select(2, a:login("demo", "wrong2")).code)
+      assert(a:login("demo", PASSWORD))
+      assert.equal(6, logins())
+      assert.equal(4, S.count("newTwoLoginAPI.do") - 2)
+    end)
+
+    it("counts against the login guard", function()
+      local a = api({ login_interval = 30 })
+      assert.equal("502", select(2, a:login("demo", "wrong")).code)
+      local _, err = a:login("demo", PASSWORD)
+      assert.equal("rate_limited", err.kind)
+      assert.equal(1, logins())
+    end)
+
+    it("a re-login whose password is refused is not sent again either", function()
+      local a = logged_in()
+      S.state({ accounts = { demo = { password = "changed" } } })
+      S.faults({ { path = PLANTS, expire = true, times = 1 } })
+      local _, err = a:plant_list(1234567)
+      assert.equal("auth", err.kind)
+      assert.equal("502", err.code)
+      S.faults({ { path = PLANTS, expire = true, times = 1 } })
+      local _, err2 = a:plant_list(1234567)
+      assert.equal("auth", err2.kind)
+      assert.is_nil(err2.code)
+      assert.equal(2, logins())
+    end)
+  end)
+
+  describe("a session belongs to one server", function()
+    local O = require("spec.support.other_server")
+    local other
+    before_each(function() other = O.start() end)
+    after_each(function() other:stop() end)
+
+    -- The cookies the other server received, in order.
+    local function cookies_at_other()
+      local out = {}
+      for _, r in ipairs(other:requests()) do out[#out + 1] = r.path .. " " .. r.cookie end
+      return out
+    end
+
+    it("a session stored with one server is not taken up for another", function()
+      local state_file = dir .. "/state.json"
+      logged_in({ state_file = state_file })
+      local b = growatt.new({ server_url = other.url, state_file = state_file, login_interval = 0 })
+      assert.equal(1234567, assert(b:login("demo", PASSWORD)).userId)
+      assert(b:plant_list(1234567))
+      assert.same({ "/newTwoLoginAPI.do ", "/PlantListAPI.do JSESSIONID=other-1" }, cookies_at_other())
+      local accounts = store.file(state_file):load().accounts
+      assert.is_string(accounts[store.key(url, "demo")].cookies)
+      assert.matches("other%-1", accounts[store.key(other.url, "demo")].cookies)
+      assert.equal(0, b:stats().reused)
+    end)
+
+    it("a new server_url, even another port of the same host, gets none of the old cookies", function()
+      local a = logged_in()
+      assert(a:plant_list(1234567))
+      a.server_url = other.url
+      assert(a:plant_list(1234567)) -- no session there: a re-login, with no cookie of the sandbox
+      assert.same({ "/PlantListAPI.do ", "/newTwoLoginAPI.do ", "/PlantListAPI.do JSESSIONID=other-1" },
+        cookies_at_other())
+      -- back to the sandbox: its session, taken up from the store, and not the other's cookie
+      a.server_url = url
+      assert(a:plant_list(1234567))
+      assert.equal(1, logins())
+      local last = S.last()
+      assert.equal("PlantListAPI.do", last.path)
+      assert.matches("^JSESSIONID=[^;]+$", last.cookie)
+      assert.is_nil(last.cookie:find("other", 1, true))
+    end)
+
+    it("one round of calls goes to one server: a request prepared for another is refused", function()
+      local a = logged_in()
+      local here = growatt.new({ server_url = url, dry_run = true }):plant_list(1234567)
+      local there = growatt.new({ server_url = other.url, dry_run = true }):plant_list(1234567)
+      local values, errs = require("growatt.policy").send_many(a, { here, there }, function(list)
+        local res, err = {}, {}
+        for i, req in ipairs(list) do
+          local r, e = a:_transmit(req)
+          res[i], err[i] = r or false, e
+        end
+        return res, err
+      end)
+      assert.equal(3, #values[1].data)
+      assert.equal("invalid", errs[2].kind)
+      assert.equal("the calls of one batch go to one server", errs[2].message)
+      assert.same({}, other:requests())
+    end)
+
+    it("a 507's lockDuration is capped at 72 hours, and the error says when the lock ends", function()
+      for _, duration in ipairs({ "1e300", "1e999", "-5", '"NaN"', '"abc"', "100", "2" }) do
+        other:login_reply('{"back":{"success":false,"msg":"507","lockDuration":' .. duration .. '}}')
+        local state_file = dir .. "/lock-" .. _ .. ".json"
+        local before = os.time()
+        local _, err = growatt.new({ server_url = other.url, state_file = state_file }):login("demo", "x")
+        assert.equal("locked", err.kind)
+        local hours = ({ ["2"] = 2, ["-5"] = 24, ['"NaN"'] = 24, ['"abc"'] = 24 })[duration] or 72
+        assert.is_true(err.locked_until >= before + hours * 3600 and err.locked_until <= os.time() + hours * 3600,
+          duration)
+        assert.matches("until " .. os.date("!%Y-%m-%d %H:%M:%S UTC", err.locked_until), err.message, 1, true)
+        local acc = store.file(state_file):load().accounts[store.key(other.url, "demo")]
+        assert.equal(err.locked_until, acc.locked_until)
+      end
     end)
   end)
 
@@ -531,7 +731,7 @@ describe("session safety", function()
         save = function(_, state) saved = state return true end,
       }
       assert(api({ store = custom }):login("demo", PASSWORD))
-      assert.equal(1234567, saved.accounts.demo.user_id)
+      assert.equal(1234567, saved.accounts[store.key(url, "demo")].user_id)
     end)
   end)
 end)

@@ -70,6 +70,49 @@ describe("store", function()
     end)
   end)
 
+  describe("keys and verifiers", function()
+    it("key an account by user and normalised origin: scheme, host and port", function()
+      local cases = {
+        { "https://openapi.growatt.com/", "https://openapi.growatt.com:443" },
+        { "HTTPS://OpenAPI.Growatt.COM:443/newTwoLoginAPI.do?x=1", "https://openapi.growatt.com:443" },
+        { "http://127.0.0.1/", "http://127.0.0.1:80" },
+        { "http://127.0.0.1:8080", "http://127.0.0.1:8080" },
+        { "http://127.0.0.1:08080/a", "http://127.0.0.1:8080" },
+        { "http://user:secret@Host:80/", "http://host:80" },
+        { "http://[::1]:8080/", "http://[::1]:8080" },
+        { "http://[::1]/", "http://[::1]:80" },
+      }
+      for _, case in ipairs(cases) do assert.equal(case[2], store.origin(case[1]), case[1]) end
+      assert.equal("a@b.example@https://openapi.growatt.com:443",
+        store.key("https://openapi.growatt.com/", "a@b.example"))
+      assert.not_equal(store.key("http://127.0.0.1:8080/", "demo"), store.key("http://127.0.0.1:8081/", "demo"))
+      assert.not_equal(store.key("http://h/", "demo"), store.key("https://h/", "demo"))
+    end)
+
+    it("make a verifier from the store's salt, saved once, and never the hash itself", function()
+      local s = store.memory()
+      local hash = core.hash_password("demo-password")
+      local state = s:load()
+      local v = store.verifier(state, hash, s)
+      assert.is_true(store.valid_salt(state.salt))
+      assert.equal(state.salt, s:load().salt) -- saved in the store
+      assert.equal(v, store.verifier(s:load(), hash, s))
+      assert.equal(core.verifier(state.salt, hash), v)
+      assert.matches("^%x+$", v)
+      assert.equal(64, #v)
+      assert.not_equal(v, store.verifier(s:load(), core.hash_password("other"), s))
+      -- another store has another salt, so another verifier of the same hash
+      assert.not_equal(v, store.verifier({}, hash, store.memory()))
+      -- a salt that is not one is replaced
+      for _, bad in ipairs({ "", "x", ("A"):rep(64), 5, ("0"):rep(63) }) do
+        local st = { salt = bad }
+        store.verifier(st, hash)
+        assert.is_true(store.valid_salt(st.salt))
+      end
+      assert.has_error(function() core.verifier("short", hash) end)
+    end)
+  end)
+
   describe("file", function()
     it("reads a missing file as empty state and writes JSON with mode 0600", function()
       local path = dir .. "/state.json"

@@ -24,6 +24,8 @@ static void init_curl(void)
 
 static const luaL_Reg core_functions[] = {
     {"hash_password", growatt_l_hash_password},
+    {"verifier", growatt_l_verifier},
+    {"salt", growatt_l_salt},
     {"encode", growatt_l_encode},
     {"json_decode", growatt_l_json_decode},
     {"session", growatt_l_session},

@@ -97,9 +97,10 @@ local function read_file(path)
   return text
 end
 
-local function check_state(path, i)
+local function check_state(path, i, url)
   local state = json.decode(read_file(path) or "")
-  local acc = type(state) == "table" and type(state.accounts) == "table" and state.accounts.demo
+  local acc = type(state) == "table" and type(state.accounts) == "table" and
+    state.accounts[require("growatt.store").key(url, "demo")]
   if not (type(acc) == "table" and acc.user_id == 1234567 and type(acc.cookies) == "string") then
     error(string.format("after call %d the state file is not a valid state with the session", i))
   end
@@ -153,14 +154,14 @@ function M.run(opts)
       end
       if fault[3] then control("POST", "faults", {}) end -- a rule a failed call left unmet
       if i % M.CHECK_EVERY == 0 then
-        check_state(state_file, i)
+        check_state(state_file, i, url)
         rep.checks = rep.checks + 1
       end
       if i == math.min(M.WARM_UP, calls) then rep.memory.warm = kb() end
     end
     rep.seconds = core.now() - started
     rep.memory.final = kb()
-    check_state(state_file, calls)
+    check_state(state_file, calls, url)
     api:close()
     os.remove(state_file)
     local stats = control("GET", "stats")

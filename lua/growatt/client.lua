@@ -285,9 +285,21 @@ function client.user_id(v)
   return type(v) == "number" and v > 0 and v < 2 ^ 53 and whole(v)
 end
 
+--- The longest lock a 507 may announce, in hours (Growatt's are 24 h).
+client.MAX_LOCK_HOURS = 72
+
+-- The hours of a 507's lockDuration: 24 when it is missing or no number of hours (NaN,
+-- negative), at most MAX_LOCK_HOURS, so that no reply locks the account for good.
+local function lock_hours(v)
+  local hours = tonumber(v)
+  if not hours or hours ~= hours or hours < 0 then return 24 end
+  return math.min(hours, client.MAX_LOCK_HOURS)
+end
+
 --- The result of a login reply (an entry's `result` function): `back` with userId and
 -- userLevel added, or nil and an error: auth (502 wrong password, 501 no such user),
--- locked (507; locked_until from lockDuration, in hours), api (any other refusal).
+-- locked (507; locked_until from lockDuration, in hours, at most MAX_LOCK_HOURS), api
+-- (any other refusal).
 function client.login_result(v)
   local back = v.back
   if type(back) ~= "table" then return nil, errors.new("protocol", "login reply has no 'back' object") end
@@ -302,9 +314,11 @@ function client.login_result(v)
   end
   local code = back.msg ~= nil and tostring(back.msg) or nil
   if code == "507" then
-    local hours = tonumber(back.lockDuration) or 24
-    return nil, errors.new("locked", string.format("the account is locked for %.4g hours", hours),
-      { code = code, response = back, locked_until = os.time() + math.ceil(hours * 3600) })
+    local hours = lock_hours(back.lockDuration)
+    local locked_until = os.time() + math.ceil(hours * 3600)
+    return nil, errors.new("locked", string.format("the account is locked for %.4g hours, until %s",
+      hours, os.date("!%Y-%m-%d %H:%M:%S UTC", locked_until)),
+      { code = code, response = back, locked_until = locked_until })
   end
   if code == "502" or code == "501" then
     local what = code == "501" and "no such user" or "wrong user name or password"

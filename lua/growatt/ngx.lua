@@ -14,12 +14,16 @@
 -- (growatt.policy: login guard, budget, retries), so all worker processes share one login
 -- and one lock state. A login is made by one worker at a time (a lock key in the dict); the
 -- others wait for it without blocking, then use the session it made; a session that expires
--- is replaced the same way. The password is hashed at once and only the hash is kept. Calls
+-- is replaced the same way. The shared session is the user's at the client's server only,
+-- and a client uses it only when its password hash proves itself against the session's
+-- verifier (growatt.store): a client configured with another password logs in itself,
+-- under the login guard. The password is hashed at once and only the hash is kept. Calls
 -- work where ngx.run_worker_thread does: rewrite, access and content phases, ngx.timer
 -- callbacks (tested with lua-nginx-module 0.10.23, Debian 12).
 
 local growatt = require("growatt")
 local errors = require("growatt.errors")
+local store = require("growatt.store")
 local store_shdict = require("growatt.store_shdict")
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
@@ -144,14 +148,16 @@ function M.new(opts)
   -- The User-Agent is fixed once, so that a random suffix stays the same on every call.
   local probe = growatt.new(api_options)
   api_options.agent_identifier, api_options.add_random_user_id = probe.user_agent, nil
+  local account = store.key(probe.server_url, opts.username)
   probe:close()
   local shdict = opts.shdict or M.DEFAULTS.shdict
   local client = setmetatable({
     username = opts.username,
+    account = account, -- the user at the server: the key of the shared session
     pool = opts.pool or M.DEFAULTS.pool,
     shdict = shdict,
     dict = ngx.shared[shdict],
-    store = store_shdict.new(shdict, opts.username),
+    store = store_shdict.new(shdict, account),
     options = api_options,
     wait = opts.wait or (opts.timeout or M.DEFAULTS.timeout) + 5,
   }, Client)
@@ -163,14 +169,19 @@ end
 -- Shared state
 
 function Client:_account()
-  return self.store:load().accounts[self.username] or {}
+  return self.store:load().accounts[self.account] or {}
 end
 
--- Whether the state holds a live session (as the session policy takes one up), other than
--- `stale`.
-local function has_session(account, stale)
-  return type(account.cookies) == "string" and account.cookies ~= "" and account.cookies ~= stale
-    and type(account.login) == "table"
+-- The shared account when it holds a live session (as the session policy takes one up)
+-- other than `stale`, made with this client's password (its verifier proves it); else nil.
+function Client:_session(stale)
+  local state = self.store:load()
+  local account = state.accounts[self.account]
+  if type(account) == "table" and type(account.cookies) == "string" and account.cookies ~= ""
+    and account.cookies ~= stale and type(account.login) == "table" and store.valid_salt(state.salt)
+    and account.verifier == store.verifier(state, hashes[self]) then
+    return account
+  end
 end
 
 -- The client's counters in the dict: "stat:<username>:<name>".
@@ -196,7 +207,7 @@ end
 -- cross into a thread). When every thread VM of this worker is busy (at most
 -- lua_worker_thread_vm_pool_size, 10 by default), the call waits for one.
 function Client:_thread(job)
-  job.options, job.shdict, job.username = self.options, self.shdict, self.username
+  job.options, job.shdict, job.username, job.account = self.options, self.shdict, self.username, self.account
   local deadline = ngx.now() + self.wait
   while true do
     local ok, done, out = pcall(ngx.run_worker_thread, self.pool, M.THREAD_MODULE, "call", job)
@@ -221,17 +232,17 @@ end
 -- the session policy's (growatt.policy, in the thread): its guard may refuse it, without a
 -- request, while the account is locked or when the last login is too recent.
 function Client:_login_and_call(job, stale)
-  local lock = "login:" .. self.username
+  local lock = "login:" .. self.account
   local deadline = ngx.now() + self.wait
   while true do
-    local account = self:_account()
-    if has_session(account, stale) then
+    local account = self:_session(stale)
+    if account then
       if not job.method then return { requests = 0, results = { n = 1, account.login } } end
       return self:_thread(job)
     end
     if self.dict:add(lock, ngx.worker.pid(), self.wait) then
       -- a login may have ended between our look and the lock: look again
-      if not has_session(self:_account(), stale) then
+      if not self:_session(stale) then
         job.hash = hashes[self]
         local out = self:_thread(job)
         self.dict:delete(lock)
@@ -248,7 +259,7 @@ function Client:_login_and_call(job, stale)
 end
 
 function Client:_run(method, args)
-  if not has_session(self:_account()) then return self:_login_and_call({ method = method, args = args }) end
+  if not self:_session() then return self:_login_and_call({ method = method, args = args }) end
   local out = self:_thread({ method = method, args = args })
   if out.expired then
     local first = out.requests
@@ -266,8 +277,8 @@ function Client:login(...)
   if select("#", ...) > 0 then
     error("growatt.ngx: login takes no arguments (the credentials are given to growatt.ngx.new)", 2)
   end
-  local account = self:_account()
-  if has_session(account) then return account.login end
+  local account = self:_session()
+  if account then return account.login end
   local results = finish(self, self:_login_and_call({}))
   return results[1], results[2]
 end
@@ -275,8 +286,8 @@ end
 --- Forgets the shared session: the next call of any worker logs in again.
 function Client:logout()
   local ok, err = self.store:update(function(state)
-    local account = state.accounts[self.username]
-    if account then account.cookies, account.login = nil, nil end
+    local account = state.accounts[self.account]
+    if account then account.cookies, account.login, account.verifier = nil, nil, nil end
   end)
   if not ok then ngx.log(ngx.WARN, "growatt: cannot save the session state: ", err) end
 end

@@ -7,7 +7,8 @@
 --   job = {
 --     options   growatt.new options (plain values only)
 --     shdict    the lua_shared_dict's name
---     username  the account
+--     username  the user
+--     account   the user at the server (growatt.store.key): the shared session's key
 --     hash      the password hash, when the job may log in (policy.login: the stored
 --               session if there is one, else a login, under the login guard)
 --     method, args = { n = k, ... }   the Api method to run and its arguments (optional)
@@ -77,7 +78,7 @@ end
 function M.call(job)
   local options = {}
   for k, v in pairs(job.options or {}) do options[k] = v end
-  options.store = store_shdict.new(job.shdict, job.username)
+  options.store = store_shdict.new(job.shdict, job.account)
   local api = growatt.new(options)
   local out = {}
   local ok, msg = pcall(run, api, job, out)

@@ -1,10 +1,15 @@
 --- Session policy: everything decided around a request, so that a script never gets its
 -- account locked. Every call of an Api goes through policy.send (Api:_send), logins too:
 --
+--   * stored sessions: a session belongs to one server origin and one user (store.key);
+--     api:login takes up a stored one only when the password hash proves itself against
+--     the verifier kept with it, and the C session's cookies never go to another origin
+--     than the one that set them;
 --   * login guard: no login while the account is locked (a 507 stores locked_until, which
 --     every process sharing the store respects), and at most one login per
 --     `login_interval` seconds; a login that comes too soon fails with rate_limited and
---     retry_after, without a request;
+--     retry_after, without a request; a password the server refused is not sent again
+--     for a growing back-off (LOGIN_BACKOFF), answered with auth and retry_after;
 --   * re-login: a call that finds its session expired takes up the newer session another
 --     process stored meanwhile, or else logs in again once with the credentials of the last
 --     login (kept here, in memory, as the hash only), and is sent again once; reads always,
@@ -41,6 +46,14 @@ local credentials = setmetatable({}, { __mode = "k" })
 -- The stored cookies (as the store holds them) of the session each Api uses, to tell its
 -- own dead session from a newer one that another process stored.
 local in_use = setmetatable({}, { __mode = "k" })
+-- The origin whose cookies each Api's C session holds.
+local jar_origin = setmetatable({}, { __mode = "k" })
+
+--- Seconds a refused password waits before it is sent again: after the first refusal,
+-- the second, and every later one.
+policy.LOGIN_BACKOFF = { 600, 3600, 6 * 3600 }
+local REFUSALS_KEPT = 8 -- refused passwords remembered per account
+local REFUSAL_FORGOTTEN = 24 * 3600 -- a refusal this long past its next try is forgotten
 
 ---------------------------------------------------------------------------
 -- Options
@@ -120,15 +133,17 @@ local function account_of(state, name)
   return acc
 end
 
-local function update_account(api, name, fn)
+-- Runs fn over the account stored under `key` (store.key).
+local function update_account(api, key, fn)
   return store.update(api.store, function(state)
-    fn(account_of(state, name))
+    fn(account_of(state, key))
     return state
   end)
 end
 
-local function account_name(api, req)
-  return req.account or api.username or ""
+-- The key of the account a request counts against: its user at its server.
+local function account_key(api, req)
+  return store.key(req.url, req.account or api.username or "")
 end
 
 ---------------------------------------------------------------------------
@@ -197,7 +212,7 @@ end
 local function admit(api, req, now)
   local p, refused = api.policy, nil
   local window = p.budget and p.budget.window or policy.DEFAULT_WINDOW
-  update_account(api, account_name(api, req), function(acc)
+  update_account(api, account_key(api, req), function(acc)
     local used, oldest, size = counted(acc.requests, window, now)
     refused = refusal(p, acc, req, now, used, oldest and oldest + size + window)
     if refused then return end
@@ -243,9 +258,12 @@ end
 local function attempt_round(api, reqs, which, attempts, transmit, values, errs)
   local now = policy.now()
   local sent, list = {}, {}
+  local origin = store.origin(reqs[which[1]].url)
+  policy.bind(api, origin)
   for _, i in ipairs(which) do
     attempts[i] = attempts[i] + 1
-    local refused = client.too_long(reqs[i]) or admit(api, reqs[i], now)
+    local refused = client.too_long(reqs[i]) or (store.origin(reqs[i].url) ~= origin and
+      errors.new("invalid", "the calls of one batch go to one server")) or admit(api, reqs[i], now)
     values[i], errs[i] = nil, refused
     if not refused then
       api._stats.requests = api._stats.requests + 1
@@ -263,7 +281,7 @@ local function attempt_round(api, reqs, which, attempts, transmit, values, errs)
     if res and res.headers["set-cookie"] and not req.login and api.username then
       local cookies = api.session:cookies() -- the server renewed a cookie: keep the store current
       in_use[api] = cookies
-      update_account(api, api.username, function(acc) acc.cookies = cookies end)
+      update_account(api, store.key(req.url, api.username), function(acc) acc.cookies = cookies end)
     end
   end
 end
@@ -298,80 +316,183 @@ local function storable(back)
   return copy
 end
 
-local function after_login(api, name, hash, back, err)
-  if back then
-    credentials[api] = { name = name, hash = hash }
-    local cookies = api.session:cookies()
-    api.username, api.user_id, in_use[api] = name, back.userId, cookies
-    update_account(api, name, function(acc)
-      acc.cookies, acc.user_id, acc.login = cookies, back.userId, storable(back)
-      acc.locked_until = nil
-    end)
-  elseif err.kind == "locked" then
-    update_account(api, name, function(acc)
-      acc.locked_until = err.locked_until
-      acc.cookies, acc.login = nil, nil
-    end)
-  end
+-- Whether a stored account holds a session to take up.
+local function live(acc)
+  return type(acc) == "table" and type(acc.cookies) == "string" and acc.cookies ~= "" and type(acc.login) == "table"
 end
 
--- Sends a login (a prepared request from Api:_login_request) and records its outcome.
-local function fresh_login(api, name, hash)
-  local req = api:_login_request(name, hash)
-  req.login, req.account = true, name
-  local back, err = policy.send(api, req)
-  after_login(api, name, hash, back, err)
-  return back, err
+-- The stored account of `name` at the origin of `url` (nil when there is none), and the
+-- state it was loaded from.
+local function stored(api, url, name)
+  local state = api.store:load()
+  local acc = type(state.accounts) == "table" and state.accounts[store.key(url, name)]
+  return type(acc) == "table" and acc or nil, state
 end
 
--- Takes up the stored session of the user, when the store holds a live one: returns the
--- stored login reply, or nil. `acc` is the user's record when the caller has just loaded it.
-local function take_up(api, name, acc)
-  acc = acc or ((api.store:load().accounts) or {})[name]
-  if not (acc and type(acc.cookies) == "string" and acc.cookies ~= "" and type(acc.login) == "table") then
-    return nil
-  end
+-- Whether this Api may take up the stored account's session: it is live and the hash of
+-- the Api's credentials proves itself against its verifier, or the Api has none (resume).
+local function proven(api, acc, state)
+  local c = credentials[api]
+  return live(acc) and (c == nil or acc.verifier == store.verifier(state, c.hash))
+end
+
+-- Puts the stored session of `name` at `origin` into the Api's C session; returns the
+-- stored login reply.
+local function take_up(api, name, acc, origin)
   api.session:set_cookies(acc.cookies)
+  jar_origin[api] = origin
   api.username, api.user_id, in_use[api] = name, acc.user_id, acc.cookies
   api._stats.reused = api._stats.reused + 1
   return acc.login
 end
 
---- api:login: answers from a live stored session of the same user when there is one (no
--- request: a cron script run every 5 minutes reuses one session), else logs in.
-function policy.login(api, name, hash)
-  credentials[api] = nil
-  local back = take_up(api, name)
+--- A new Api's C session: its (empty) cookie jar belongs to the Api's server.
+function policy.attach(api)
+  jar_origin[api] = store.origin(api.server_url)
+end
+
+--- Before requests to `origin`: cookies of another origin are dropped from the C session,
+-- never sent there, and the stored session of the Api's user at `origin` is taken up when
+-- it proves itself.
+function policy.bind(api, origin)
+  if jar_origin[api] == origin then return end
+  api.session:clear_cookies()
+  jar_origin[api], in_use[api] = origin, nil
+  if api.username then
+    local acc, state = stored(api, origin, api.username)
+    if proven(api, acc, state) then take_up(api, api.username, acc, origin) end
+  end
+end
+
+local function when(t)
+  return os.date("!%Y-%m-%d %H:%M:%S UTC", math.floor(t))
+end
+
+-- The refusal of the password with verifier `v` that stands at `now`, or nil. A next try
+-- further off than the longest back-off was not written by this policy: it is ignored.
+local function standing_refusal(acc, v, now)
+  local r = acc and type(acc.refused) == "table" and acc.refused[v]
+  local longest = policy.LOGIN_BACKOFF[#policy.LOGIN_BACKOFF]
+  if type(r) == "table" and type(r.next_try) == "number" and now < r.next_try and r.next_try <= now + longest then
+    return r
+  end
+end
+
+-- Records a refusal of the password with verifier `v` in the account: its next try waits
+-- the back-off for the refusals in a row. Keeps the REFUSALS_KEPT latest and forgets those
+-- long past. Returns the refusal.
+local function remember_refusal(acc, v, now)
+  local list = {}
+  for k, r in pairs(type(acc.refused) == "table" and acc.refused or {}) do
+    if type(r) == "table" and type(r.next_try) == "number" and r.next_try > now - REFUSAL_FORGOTTEN then
+      list[#list + 1] = { k, r }
+    end
+  end
+  table.sort(list, function(a, b) return a[2].next_try > b[2].next_try end)
+  local refused, count = {}, 1
+  for n, e in ipairs(list) do
+    if e[1] == v then
+      count = (type(e[2].count) == "number" and e[2].count or 0) + 1
+    elseif n < REFUSALS_KEPT then
+      refused[e[1]] = e[2]
+    end
+  end
+  local backoff_s = policy.LOGIN_BACKOFF[math.min(count, #policy.LOGIN_BACKOFF)]
+  refused[v] = { count = count, next_try = now + backoff_s }
+  acc.refused = refused
+  return refused[v]
+end
+
+-- Records a login's outcome under the account's key: the session and the verifier of its
+-- password hash, a lock, or a refused password (whose error then says when it may be sent
+-- again).
+local function after_login(api, key, name, hash, v, back, err)
   if back then
     credentials[api] = { name = name, hash = hash }
-    return back
+    local cookies = api.session:cookies()
+    api.username, api.user_id, in_use[api] = name, back.userId, cookies
+    update_account(api, key, function(acc)
+      acc.cookies, acc.user_id, acc.login, acc.verifier = cookies, back.userId, storable(back), v
+      acc.locked_until = nil
+      if type(acc.refused) == "table" then acc.refused[v] = nil end
+    end)
+  elseif err.kind == "locked" then
+    update_account(api, key, function(acc)
+      acc.locked_until = err.locked_until
+      acc.cookies, acc.login, acc.verifier = nil, nil, nil
+    end)
+  elseif err.kind == "auth" then -- the server refused this user name and password
+    local now, r = policy.now(), nil
+    update_account(api, key, function(acc) r = remember_refusal(acc, v, now) end)
+    if r then
+      err.retry_after = r.next_try - now
+      err.message = err.message .. "; this password is not sent again before " .. when(r.next_try)
+    end
+  end
+end
+
+-- Sends a login (a prepared request from Api:_login_request) and records its outcome; a
+-- password the server refused is not sent again before its back-off has passed.
+local function fresh_login(api, name, hash)
+  local req = api:_login_request(name, hash)
+  req.login, req.account = true, name
+  local acc, state = stored(api, req.url, name)
+  local v = store.verifier(state, hash, api.store)
+  local now = policy.now()
+  local r = standing_refusal(acc, v, now)
+  if r then
+    local err = errors.new("auth", "this password was refused; it is not sent again before " .. when(r.next_try),
+      { retry_after = r.next_try - now })
+    note_error(api, err)
+    return nil, err
+  end
+  local back, err = policy.send(api, req)
+  after_login(api, store.key(req.url, name), name, hash, v, back, err)
+  return back, err
+end
+
+--- api:login: answers from a live stored session of the same user at the same server,
+-- when the password hash proves itself against its verifier (no request: a cron script run
+-- every 5 minutes reuses one session), else logs in.
+function policy.login(api, name, hash)
+  credentials[api] = nil
+  local acc, state = stored(api, api.server_url, name)
+  if live(acc) and acc.verifier == store.verifier(state, hash) then
+    credentials[api] = { name = name, hash = hash }
+    return take_up(api, name, acc, store.origin(api.server_url))
   end
   api._stats.logins = api._stats.logins + 1
   return fresh_login(api, name, hash)
 end
 
---- api:resume: takes up the stored session of a user without credentials (so without
--- re-login: an expiry comes back as session_expired). Returns the stored login reply, or
--- nil and a session_expired error when the store holds no live session of the user.
+--- api:resume: takes up the stored session of a user at the server without credentials
+-- (so without re-login: an expiry comes back as session_expired). Returns the stored login
+-- reply, or nil and a session_expired error when the store holds no live session of the
+-- user there.
 function policy.resume(api, name)
   credentials[api] = nil
-  local back = take_up(api, name)
-  if back then return back end
+  local acc = stored(api, api.server_url, name)
+  if live(acc) then return take_up(api, name, acc, store.origin(api.server_url)) end
   return nil, errors.new("session_expired", "no stored session of this user: log in first")
 end
 
 -- After an expiry: the session this Api used is dead. When another process sharing the
--- store has stored a newer one meanwhile, take that up; else forget the dead one and, with
--- credentials, log in again. Returns true when the calls may be sent again, nil and an
--- error when the re-login failed, or nothing when there is no way back.
+-- store has stored a newer one meanwhile (that proves itself), take that up; else forget
+-- the dead one and, with credentials, log in again. Returns true when the calls may be
+-- sent again, nil and an error when the re-login failed, or nothing when there is no way
+-- back.
 local function recover(api)
   local name, dead = api.username, in_use[api]
   if not name then return end
+  local origin = jar_origin[api] or store.origin(api.server_url)
   if dead then -- else the session came from elsewhere: nothing to compare the store with
-    local acc = (api.store:load().accounts or {})[name]
-    if acc and acc.cookies ~= dead and take_up(api, name, acc) then return true end
-    update_account(api, name, function(a)
-      if a.cookies == dead then a.cookies, a.login = nil, nil end
+    local acc, state = stored(api, origin, name)
+    if acc and acc.cookies ~= dead and proven(api, acc, state) then
+      take_up(api, name, acc, origin)
+      return true
+    end
+    update_account(api, store.key(origin, name), function(a)
+      if a.cookies == dead then a.cookies, a.login, a.verifier = nil, nil, nil end
     end)
   end
   local c = credentials[api]

@@ -14,20 +14,27 @@
 -- The state is plain data only (tables, strings, numbers, booleans; string keys), so any
 -- store can keep it as one JSON document:
 --
---   state.accounts[username] = {
+--   state.salt = string       64 hex digits: the store's random salt for verifiers
+--   state.accounts[store.key(server_url, username)] = {
 --     user_id      number    the account's user id
 --     cookies      string    the C session's cookie export (Netscape lines)
 --     login        table     the last login reply, without user.password and user.token
+--     verifier     string    store.verifier of the password hash the session was made with
+--     refused      table     { [verifier of a refused password hash] =
+--                              { count = refusals in a row, next_try = epoch seconds } }
 --     last_login   number    epoch seconds of the last login attempt
 --     locked_until number    epoch seconds: no login before this (the server said 507)
 --     logins       number    login attempts made
 --     requests     table     { ["<bucket start, epoch seconds>"] = requests sent in it }
 --   }
 --
--- Accounts are keyed by user name, so several accounts (and several processes) can share
--- one store. The policy (growatt.policy) changes the state only through store.update, in
--- one short read-modify-write per change, so a second process sees a lock at once.
--- Credentials (password, hash) are never stored.
+-- Accounts are keyed by user name and server origin (store.key), so several accounts, a
+-- user on several servers, and several processes can share one store, and a session is
+-- never sent to another server than the one that made it. The policy (growatt.policy)
+-- changes the state only through store.update, in one short read-modify-write per change,
+-- so a second process sees a lock at once. Credentials (password, hash) are never stored:
+-- a verifier (HMAC-SHA256 of the hash, keyed by the salt) lets a login prove its password
+-- against a stored session, and a stolen store gives nothing that logs in.
 
 local core = require("growatt.core")
 local json = require("growatt.json")
@@ -41,6 +48,50 @@ local function copy(v)
   return t
 end
 store.copy = copy
+
+---------------------------------------------------------------------------
+-- Keys and verifiers
+
+local DEFAULT_PORT = { http = "80", https = "443" }
+
+--- The origin of a URL, normalised: "scheme://host:port", scheme and host in lower case,
+-- the default port written out, user info dropped. A URL without a scheme://host part is
+-- its own origin.
+function store.origin(url)
+  local scheme, authority = url:match("^(%a[%w+.-]*)://([^/?#]*)")
+  if not scheme then return url end
+  scheme, authority = scheme:lower(), authority:gsub("^.*@", ""):lower()
+  local host, port = authority:match("^(%[.*%]):?(%d*)$") -- an IPv6 address
+  if not host then host, port = authority:match("^([^:]*):?(%d*)$") end
+  if not host then return scheme .. "://" .. authority end
+  port = port ~= "" and tostring(tonumber(port)) or DEFAULT_PORT[scheme] or ""
+  return scheme .. "://" .. host .. ":" .. port
+end
+
+--- The key of a user's account at the server of `url` in state.accounts: "user@origin"
+-- (the origin holds no "@", so the last one splits the key).
+function store.key(url, username)
+  return username .. "@" .. store.origin(url)
+end
+
+--- Whether `s` is a salt as the stores keep it: 64 lowercase hex digits.
+function store.valid_salt(s)
+  return type(s) == "string" and #s == 64 and not s:find("[^0-9a-f]")
+end
+
+--- The verifier of a password hash under the state's salt; a state without a valid salt
+-- gets a new one first (saved by the caller's next update, or by `s`, when given).
+function store.verifier(state, hash, s)
+  if not store.valid_salt(state.salt) then
+    local fresh = core.salt()
+    local saved = s and store.update(s, function(st)
+      if not store.valid_salt(st.salt) then st.salt = fresh end
+      return st
+    end)
+    state.salt = saved and store.valid_salt(saved.salt) and saved.salt or fresh
+  end
+  return core.verifier(state.salt, hash)
+end
 
 --- Runs fn over the store's state and saves the result: the store's own update if it has
 -- one, else load + fn + save. Returns the new state, or nil and a message.

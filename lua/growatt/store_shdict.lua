@@ -1,16 +1,20 @@
 --- A state store over an nginx lua_shared_dict (the growatt.store interface), so that every
 -- nginx worker process, and the worker-thread VMs, share one session and one lock state.
 --
---   local store = require("growatt.store_shdict").new("growatt", "demo")
---   local state = store:load()            -- { accounts = { demo = {...} } }
+--   local key = require("growatt.store").key(server_url, "demo")   -- "demo@https://host:443"
+--   local store = require("growatt.store_shdict").new("growatt", key)
+--   local state = store:load()            -- { salt = ..., accounts = { [key] = {...} } }
 --   store:update(function(state) ... end) -- one read-modify-write, serialised across workers
 --
--- One store object serves one account: its state is one JSON document under the key
--- "account:<username>". save() writes that account only, so stores of other accounts in the
--- same dict are never overwritten. Runs inside nginx only (LuaJIT).
+-- One store object serves one account (a user at one server; any string names it): its
+-- state is one JSON document under the key "account:<key>". save() writes that account
+-- only, so stores of other accounts in the same dict are never overwritten. The salt of
+-- the verifiers is one per dict, under "salt": the first one saved stays. Runs inside nginx
+-- only (LuaJIT).
 
 -- luacheck: globals ngx
 local json = require("growatt.json")
+local store = require("growatt.store")
 
 local M = {}
 
@@ -19,17 +23,17 @@ M.LOCK_TTL = 2 -- seconds: a crashed holder of the update lock blocks others thi
 local Shdict = {}
 Shdict.__index = Shdict
 
---- A store for `username` in the shared dict named `dict_name`; raises if nginx has no such
--- lua_shared_dict.
-function M.new(dict_name, username)
+--- A store for the account `account` (store.key) in the shared dict named `dict_name`;
+-- raises if nginx has no such lua_shared_dict.
+function M.new(dict_name, account)
   assert(type(dict_name) == "string", "store_shdict.new: dict_name must be a string")
-  assert(type(username) == "string", "store_shdict.new: username must be a string")
+  assert(type(account) == "string", "store_shdict.new: account must be a string")
   local dict = ngx.shared[dict_name]
   if not dict then
     error("growatt: no lua_shared_dict '" .. dict_name .. "' in nginx.conf (lua_shared_dict " ..
       dict_name .. " 1m;)", 2)
   end
-  return setmetatable({ dict = dict, username = username, key = "account:" .. username }, Shdict)
+  return setmetatable({ dict = dict, account = account, key = "account:" .. account }, Shdict)
 end
 
 -- The account's state alone, decoded; nil when nothing was saved or it cannot be read.
@@ -40,11 +44,24 @@ local function read(self)
 end
 
 function Shdict:load()
-  return { accounts = { [self.username] = read(self) } }
+  local salt = self.dict:get("salt")
+  return { salt = store.valid_salt(salt) and salt or nil, accounts = { [self.account] = read(self) } }
+end
+
+-- Saves the state's salt when the dict has no valid one, and gives the state the one kept.
+local function save_salt(dict, state)
+  local kept = dict:get("salt")
+  if not store.valid_salt(kept) and store.valid_salt(state.salt) then
+    if kept ~= nil then dict:delete("salt") end
+    dict:add("salt", state.salt)
+    kept = dict:get("salt")
+  end
+  if store.valid_salt(kept) then state.salt = kept end
 end
 
 function Shdict:save(state)
-  local account = type(state) == "table" and type(state.accounts) == "table" and state.accounts[self.username]
+  if type(state) == "table" then save_salt(self.dict, state) end
+  local account = type(state) == "table" and type(state.accounts) == "table" and state.accounts[self.account]
   if account == nil then
     self.dict:delete(self.key)
     return true
