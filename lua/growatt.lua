@@ -263,7 +263,9 @@ function Api:resume(username)
 end
 
 --- What the session policy counted: requests, logins, relogins, reused (logins answered
--- from the store), retries, hook_errors, and errors[kind] = { count, last = { message, at } }.
+-- from the store), retries, hook_errors, errors[kind] = { count, last = { message, at } }, and
+-- store = { count, last = { message, at } } when the store dropped a part of what it read
+-- (a state file of the wrong shape, too large or not JSON: see growatt.store).
 function Api:stats()
   return policy.stats(self)
 end
@@ -273,9 +275,11 @@ batch.Api = Api -- the class whose _send batch may replace by the multi interfac
 Api.batch = batch.batch
 Api.walk = batch.walk
 
---- Closes the HTTP session; the object cannot make calls afterwards.
+--- Closes the HTTP session, and writes what the store still holds back (request counts);
+-- the object cannot make calls afterwards.
 function Api:close()
   self.session:close()
+  if self.store.flush then self.store:flush() end
 end
 Api.__close = Api.close
 
