@@ -173,6 +173,7 @@ describe("store", function()
     { '{"accounts":{"demo":{"login":{"user":{"id":1e400,"name":"d"}}}}}',
       { accounts = { demo = { login = { user = { name = "d" } } } } } },
     { '{"cli":"x","other":{"kept":1}}', { other = { kept = 1 } } },
+    { '{"cli":{"username":"u","server_url":5}}', { cli = { username = "u" } } },
   }
 
   describe("untrusted contents", function()

@@ -117,6 +117,13 @@ local function clean_record(t, fields, kind, problems)
   return out
 end
 
+-- An object whose fields pass the checks in `fields`.
+function is.record(fields)
+  return function(v, problems)
+    if type(v) == "table" then return clean_record(v, fields, "field", problems) end
+  end
+end
+
 --- The fields of an account and the check of each (store.is); a field not listed is kept
 -- as it is (plain JSON data).
 store.ACCOUNT_FIELDS = {
@@ -150,7 +157,8 @@ end
 --- The fields of the state's top level and their checks; other fields are kept as they are.
 store.STATE_FIELDS = {
   accounts = is.accounts,
-  cli = is.table, -- the command-line tool's record of the last login (growatt.cli)
+  -- the command-line tool's record of the last login (growatt.cli)
+  cli = is.record({ username = is.string, server_url = is.string }),
 }
 
 --- A clean copy of state as read from a store, and the list of what was wrong (nil when
