@@ -185,8 +185,9 @@ describe("store", function()
         for _, message in ipairs(problems) do assert.not_matches("demo", message, 1, true) end
       end
       local good = { accounts = { demo = { user_id = 1, cookies = "c", login = { userId = 1 }, last_login = 1.5,
-        locked_until = 2, logins = 3, requests = { ["3600"] = 4 }, future = { x = 1 } } }, cli = { username = "u" } }
-      local clean, problems = store.sanitise(good)
+        locked_until = 2, logins = 3, requests = { ["3600"] = 4 }, future = { x = false, y = json.null } } },
+        cli = { username = "u" } }
+      local clean, problems = store.sanitise(store.copy(good))
       assert.same(good, clean)
       assert.is_nil(problems)
       assert.same({}, (store.sanitise(nil)))

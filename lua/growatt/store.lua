@@ -63,21 +63,23 @@ local function finite(v) return type(v) == "number" and v == v and v > -math.hug
 -- Set when plain() drops a part of a table.
 local lossy = false
 
--- JSON data with no number JSON cannot hold (inf, nan): a copy, or nil when v is none.
+-- JSON data with no number JSON cannot hold (inf, nan): v, what is not such data dropped
+-- from it in place, or nil when v itself is not.
 local function plain(v)
   local t = type(v)
   if t == "number" then return finite(v) and v or nil end
   if t == "string" or t == "boolean" or v == json.null then return v end
   if t ~= "table" then return nil end
-  local out = {}
   for k, x in pairs(v) do
-    if type(k) == "string" or finite(k) then out[k] = plain(x) end
-    if out[k] == nil then lossy = true end
+    local clean = nil
+    if type(k) == "string" or finite(k) then clean = plain(x) end
+    if clean == nil then lossy = true end
+    v[k] = clean
   end
-  return out
+  return v
 end
 
--- Each check returns the clean value (a copy), or nil when v has the wrong shape.
+-- Each check returns the clean value (cleaned in place), or nil when v has the wrong shape.
 local is = {}
 function is.number(v) return finite(v) and v or nil end
 function is.string(v) return type(v) == "string" and v or nil end
@@ -85,12 +87,10 @@ function is.table(v) return type(v) == "table" and plain(v) or nil end
 -- { ["<number>"] = count >= 0 }; any entry of another shape makes the whole field wrong.
 function is.counts(v)
   if type(v) ~= "table" then return nil end
-  local out = {}
   for k, n in pairs(v) do
     if type(k) ~= "string" or not tonumber(k) or not finite(n) or n < 0 then return nil end
-    out[k] = n
   end
-  return out
+  return v
 end
 store.is = is
 
@@ -99,22 +99,23 @@ local function label(kind, k, known)
   return kind .. (known[k] and " '" .. k .. "'" or " of another name")
 end
 
--- A clean copy of the object t: each field passes its check in `fields` (or plain), or is
+-- Cleans the object t in place: each field passes its check in `fields` (or plain), or is
 -- dropped and named in problems.
 local function clean_record(t, fields, kind, problems)
-  local out = {}
   for k, v in pairs(t) do
+    local clean
     if type(k) ~= "string" then
       problems[#problems + 1] = "a " .. kind .. " whose name is not a string was dropped"
     else
       lossy = false
-      out[k] = (fields[k] or plain)(v, problems)
+      clean = (fields[k] or plain)(v, problems)
       local what = label(kind, k, fields)
-      if out[k] == nil then problems[#problems + 1] = what .. " had the wrong type: dropped" end
+      if clean == nil then problems[#problems + 1] = what .. " had the wrong type: dropped" end
       if lossy then problems[#problems + 1] = what .. " held values that are not JSON: dropped" end
     end
+    t[k] = clean
   end
-  return out
+  return t
 end
 
 -- An object whose fields pass the checks in `fields`.
@@ -139,19 +140,19 @@ store.ACCOUNT_FIELDS = {
 -- { [user name] = account }: an account that is not an object is an empty one.
 function is.accounts(v, problems)
   if type(v) ~= "table" then return nil end
-  local out = {}
   for name, acc in pairs(v) do
     if type(name) ~= "string" then
       problems[#problems + 1] = "an account whose name is not a string was dropped"
+      v[name] = nil
     elseif type(acc) ~= "table" then
       problems[#problems + 1] = "an account that is not an object was read as empty"
-      out[name] = {}
+      v[name] = {}
     else
-      out[name] = clean_record(acc, store.ACCOUNT_FIELDS, "account field", problems)
+      clean_record(acc, store.ACCOUNT_FIELDS, "account field", problems)
     end
   end
   lossy = false -- said field by field already
-  return out
+  return v
 end
 
 --- The fields of the state's top level and their checks; other fields are kept as they are.
@@ -161,10 +162,11 @@ store.STATE_FIELDS = {
   cli = is.record({ username = is.string, server_url = is.string }),
 }
 
---- A clean copy of state as read from a store, and the list of what was wrong (nil when
--- nothing): a state that is not an object is empty, names other than strings are dropped,
--- and so is every field that fails its check (store.ACCOUNT_FIELDS, store.STATE_FIELDS).
--- Never raises. The messages name the fields the store knows, never values or user names.
+--- Cleans a state as read from a store, in place, and returns it (a new table when it was
+-- not one) and the list of what was wrong (nil when nothing): a state that is not an object
+-- is empty, names other than strings are dropped, and so is every field that fails its check
+-- (store.ACCOUNT_FIELDS, store.STATE_FIELDS). Never raises. The messages name the fields
+-- the store knows, never values or user names.
 function store.sanitise(state)
   local problems = {}
   if type(state) ~= "table" then
@@ -213,10 +215,10 @@ function store.memory()
   return setmetatable({ state = {} }, Memory)
 end
 
-function Memory:load() return store.checked(self, self.state) end
+function Memory:load() return store.checked(self, copy(self.state)) end
 
 function Memory:save(state)
-  self.state = store.checked(self, state)
+  self.state = store.checked(self, copy(state))
   return true
 end
 
