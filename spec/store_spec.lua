@@ -225,6 +225,9 @@ describe("store", function()
       local s = store.file(path)
       assert.same({}, s:load())
       assert.equal("state file: not a JSON object: read as empty", s.problems.last.message)
+      -- a wrong shape saved by a caller is checked too, before this store's own calls see it
+      assert.is_true(s:save(json.decode('{"accounts":{"demo":{"requests":"x","cookies":"c"}}}')))
+      assert.same({ accounts = { demo = { cookies = "c" } } }, s:load())
     end)
 
     it("does not read a state file larger than MAX_FILE: read as empty, without reading it", function()

@@ -320,7 +320,7 @@ end
 function File:write(state)
   local text, err = json.encode(state)
   if not text then return nil, "state is not plain data: " .. err end
-  if state ~= self.state then state = copy(state) end -- the caller's table stays the caller's
+  if state ~= self.state then state = store.checked(self, copy(state)) end -- a caller's (save)
   local ok, stamp = core.write_file(self.path, text) -- mkstemp (0600) + fsync + rename
   if not ok then return nil, stamp end
   self.state, self.stamp, self.text = state, stamp, text
