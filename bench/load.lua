@@ -9,8 +9,10 @@
 --                                                  the C session alone (no decoding, no policy)
 --   load.lua decode STATE N METHOD [ARG...]        N json.decode of the call's reply body
 --
--- STATE is the stored session: the server URL, the user id, then the cookie lines. Each
--- workload prints one line of key=value figures; a failed call stops it with a message.
+-- STATE is the stored session: the server URL, the user id, then the cookie lines. With
+-- BENCH_STATE_FILE set, the Api keeps its state in that file instead of memory, and takes up
+-- the session of "demo" stored there. Each workload prints one line of key=value figures; a
+-- failed call stops it with a message.
 local growatt = require("growatt")
 local client = require("growatt.client")
 local json = require("growatt.json")
@@ -22,8 +24,9 @@ local function read_state(path)
   local f = assert(io.open(path, "rb"))
   local url, user_id, cookies = f:read("*l"), f:read("*l"), f:read("*a")
   f:close()
-  local api = growatt.new({ server_url = url })
-  api.session:set_cookies(cookies)
+  local state_file = os.getenv("BENCH_STATE_FILE")
+  local api = growatt.new({ server_url = url, state_file = state_file })
+  if state_file then assert(api:resume("demo")) else api.session:set_cookies(cookies) end
   api.user_id = tonumber(user_id)
   return api
 end
@@ -58,6 +61,7 @@ if mode == "calls" then
   local t0, c0 = system.monotime(), os.clock()
   run(api, call, n)
   local seconds, cpu = system.monotime() - t0, os.clock() - c0
+  api:close() -- with a state file: writes the request counts still waiting
   print(string.format("calls=%d seconds=%.6f cpu=%.6f per_second=%.1f", n, seconds, cpu, n / seconds))
 elseif mode == "rss" then
   local warm, n, call = tonumber(arg[3]), tonumber(arg[4]), call_of(5)

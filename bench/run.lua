@@ -114,6 +114,54 @@ local R = { calls = {}, callgrind = {}, batch = {}, cold = {} }
 local function loadavg() return (sh("cut -d' ' -f1-3 /proc/loadavg")) end
 R.load_start = loadavg()
 
+-- The state file against the memory store: the same small calls from a session kept in
+-- memory and from one taken up from a state file (load.lua with BENCH_STATE_FILE), rounds
+-- interleaved. BENCH_ONLY=state_file measures this alone and prints its table.
+local STATE_FILE = tmp .. "/state.json"
+assert(require("growatt.store").file(STATE_FILE):save({ accounts = { demo = {
+  user_id = user_id, cookies = api.session:cookies(), login = { userId = user_id } } } }))
+R.state_file = {}
+for _, c in ipairs(CLIENTS) do R.state_file[c.name] = { memory = {}, file = {} } end
+for round = 1, ROUNDS do
+  log("state file against memory, round %d", round)
+  for _, c in ipairs(CLIENTS) do
+    local runs, cmd = R.state_file[c.name], client_cmd(c, "calls", small, CALLS.small)
+    table.insert(runs.memory, figures(cmd))
+    table.insert(runs.file, figures("BENCH_STATE_FILE=" .. quote(STATE_FILE) .. " " .. cmd))
+  end
+end
+-- { client = { memory = µs/call, file = µs/call, cpu_memory, cpu_file } }: medians.
+local function state_file_figures()
+  local t = {}
+  for _, c in ipairs(CLIENTS) do
+    local f = {}
+    for _, store_name in ipairs({ "memory", "file" }) do
+      local wall, cpu = {}, {}
+      for i, r in ipairs(R.state_file[c.name][store_name]) do
+        wall[i], cpu[i] = 1e6 * r.seconds / r.calls, 1e6 * r.cpu / r.calls
+      end
+      f[store_name], f["cpu_" .. store_name] = median(wall), median(cpu)
+    end
+    t[c.name] = f
+  end
+  return t
+end
+local function state_file_table(w)
+  w("| client | memory µs/call | state file µs/call | × memory | CPU µs/call, memory / state file |")
+  w("|---|---:|---:|---:|---:|")
+  for _, c in ipairs(CLIENTS) do
+    local f = state_file_figures()[c.name]
+    w("| %s | %.1f | %.1f | %.2f× | %.1f / %.1f |", c.name, f.memory, f.file, f.file / f.memory, f.cpu_memory,
+      f.cpu_file)
+  end
+end
+if os.getenv("BENCH_ONLY") == "state_file" then
+  state_file_table(function(fmt, ...) print(string.format(fmt, ...)) end)
+  sb:stop()
+  sh("rm -rf " .. quote(tmp))
+  return
+end
+
 -- Sequential keep-alive calls per second, floor and clients interleaved round by round.
 for _, w in ipairs({ small, large }) do
   local runs = { floor = {} }
@@ -262,6 +310,15 @@ for _, name in ipairs({ "small", "large" }) do
   end
 end
 w("")
+w("## State file against the memory store")
+w("")
+w("The small call, %d times per run, median of %d runs, rounds interleaved: the session taken up", CALLS.small,
+  ROUNDS)
+w("from a state file (`state_file`: a stat of the file per call, request counts written at most")
+w("once a second and at close) against the default memory store.")
+w("")
+state_file_table(w)
+w("")
 w("## Instructions per call (callgrind)")
 w("")
 if has_valgrind then
@@ -344,6 +401,11 @@ if has_valgrind then
     local r = R.callgrind.small[c.name] / R.callgrind.small.floor
     w("| ≤ 1.5× the floor's instructions/call, small replies (%s) | %.2f× | %s |", c.name, r, met(r <= 1.5))
   end
+end
+for _, c in ipairs(CLIENTS) do
+  local f = state_file_figures()[c.name]
+  w("| state file ≤ 1.2× the memory store's time per call (%s) | %.2f× | %s |", c.name, f.file / f.memory,
+    met(f.file / f.memory <= 1.2))
 end
 w("| RSS growth ≤ 1 MiB over %d calls after warm-up | %d KiB | %s |", RSS_CALLS, rss_growth,
   met(rss_growth <= 1024))

@@ -273,8 +273,10 @@ function Api:resume(username)
 end
 
 --- What the session policy counted: requests, logins, relogins, reused (logins answered
--- from the store), retries, hook_errors, and errors[kind] = { count, last = { message, at } };
--- and cookies_dropped: the cookies a server set past the jar's caps (50 cookies, 16 KiB).
+-- from the store), retries, hook_errors, errors[kind] = { count, last = { message, at } },
+-- cookies_dropped (the cookies a server set past the jar's caps: 50 cookies, 16 KiB), and
+-- store = { count, last = { message, at } } when the store dropped a part of what it read
+-- (a state file of the wrong shape, too large or not JSON: see growatt.store).
 function Api:stats()
   local stats = policy.stats(self)
   stats.cookies_dropped = self.session:cookies_dropped()
@@ -286,9 +288,11 @@ batch.Api = Api -- the class whose _send batch may replace by the multi interfac
 Api.batch = batch.batch
 Api.walk = batch.walk
 
---- Closes the HTTP session; the object cannot make calls afterwards.
+--- Closes the HTTP session, and writes what the store still holds back (request counts);
+-- the object cannot make calls afterwards.
 function Api:close()
   self.session:close()
+  if self.store.flush then self.store:flush() end
 end
 Api.__close = Api.close
 

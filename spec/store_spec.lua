@@ -1,5 +1,7 @@
 -- State stores: the memory store and the JSON file store (atomic replacement, mode 0600,
--- unreadable files read as empty state, a writer killed mid-write leaves a whole file).
+-- unreadable files read as empty state, a writer killed mid-write leaves a whole file); what
+-- a store reads is untrusted (store.sanitise, the size bound); the file store writes request
+-- counts at most once a second, sees another process's writes at once, and loses none.
 local store = require("growatt.store")
 local json = require("growatt.json")
 local core = require("growatt.core")
@@ -194,6 +196,230 @@ describe("store", function()
         assert.equal(state.n, 1000000 + (state.i % 7) * 1000)
         assert.equal("600", sh("stat -c %a '" .. path .. "'"))
       end
+    end)
+  end)
+  -- JSON texts of the wrong shape, and what each must read as: never an error.
+  local WRONG = {
+    { '{"accounts":"x"}', {} },
+    { '{"accounts":{"demo":5}}', { accounts = { demo = {} } } },
+    { '{"accounts":{"demo":[1,2]}}', { accounts = { demo = {} } } },
+    { '[1,2]', {} },
+    { '"x"', {} },
+    { '{"accounts":{"demo":{"requests":"x","user_id":7}}}', { accounts = { demo = { user_id = 7 } } } },
+    { '{"accounts":{"demo":{"requests":{"abc":1}}}}', { accounts = { demo = {} } } },
+    { '{"accounts":{"demo":{"requests":{"3600":"x"}}}}', { accounts = { demo = {} } } },
+    { '{"accounts":{"demo":{"requests":{"3600":-1}}}}', { accounts = { demo = {} } } },
+    { '{"accounts":{"demo":{"last_login":"x","cookies":"c"}}}', { accounts = { demo = { cookies = "c" } } } },
+    { '{"accounts":{"demo":{"locked_until":"x"}}}', { accounts = { demo = {} } } },
+    { '{"accounts":{"demo":{"locked_until":1e400}}}', { accounts = { demo = {} } } },
+    { '{"accounts":{"demo":{"user_id":"abc","cookies":5,"login":"x","logins":{}}}}', { accounts = { demo = {} } } },
+    { '{"accounts":{"demo":{"login":{"user":{"id":1e400,"name":"d"}}}}}',
+      { accounts = { demo = { login = { user = { name = "d" } } } } } },
+    { '{"cli":"x","other":{"kept":1}}', { other = { kept = 1 } } },
+    { '{"cli":{"username":"u","server_url":5}}', { cli = { username = "u" } } },
+  }
+
+  describe("untrusted contents", function()
+    it("sanitise drops each field of the wrong shape and says what, never raising", function()
+      for _, case in ipairs(WRONG) do
+        local clean, problems = store.sanitise(json.decode(case[1]))
+        assert.same(case[2], clean, case[1])
+        assert.is_table(problems, case[1])
+        for _, message in ipairs(problems) do assert.not_matches("demo", message, 1, true) end
+      end
+      local good = { accounts = { demo = { user_id = 1, cookies = "c", login = { userId = 1 }, last_login = 1.5,
+        locked_until = 2, logins = 3, requests = { ["3600"] = 4 }, future = { x = false, y = json.null } } },
+        cli = { username = "u" } }
+      local clean, problems = store.sanitise(store.copy(good))
+      assert.same(good, clean)
+      assert.is_nil(problems)
+      assert.same({}, (store.sanitise(nil)))
+      assert.is_nil(select(2, store.sanitise(nil)))
+    end)
+
+    it("the account's fields are one table of checks", function()
+      assert.equal(store.is.number, store.ACCOUNT_FIELDS.locked_until)
+      assert.equal(store.is.counts, store.ACCOUNT_FIELDS.requests)
+    end)
+
+    it("the memory store keeps only the right shape and counts what it dropped", function()
+      local s = store.memory()
+      assert.is_true(s:save(json.decode('{"accounts":{"demo":{"requests":"x","user_id":7}}}')))
+      assert.same({ accounts = { demo = { user_id = 7 } } }, s:load())
+      assert.equal(1, s.problems.count)
+      assert.matches("account field 'requests' had the wrong type", s.problems.last.message, 1, true)
+      s:load()
+      assert.equal(1, s.problems.count) -- said once
+    end)
+
+    it("the file store reads each wrong shape as its clean part, and says so once", function()
+      local path = dir .. "/state.json"
+      for _, case in ipairs(WRONG) do
+        write(path, case[1])
+        local s = store.file(path)
+        assert.same(case[2], s:load(), case[1])
+        assert.is_true(s.problems.count >= 1, case[1])
+        assert.matches("^state file: ", s.problems.last.message)
+        local count = s.problems.count
+        s:load()
+        assert.equal(count, s.problems.count, case[1]) -- the file did not change: not read again
+      end
+      write(path, "{not json")
+      local s = store.file(path)
+      assert.same({}, s:load())
+      assert.equal("state file: not a JSON object: read as empty", s.problems.last.message)
+      -- a wrong shape saved by a caller is checked too, before this store's own calls see it
+      assert.is_true(s:save(json.decode('{"accounts":{"demo":{"requests":"x","cookies":"c"}}}')))
+      assert.same({ accounts = { demo = { cookies = "c" } } }, s:load())
+    end)
+
+    it("does not read a state file larger than MAX_FILE: read as empty, without reading it", function()
+      local path = dir .. "/state.json"
+      os.execute("truncate -s 64M '" .. path .. "'")
+      collectgarbage("collect")
+      local heap = collectgarbage("count")
+      local s = store.file(path)
+      assert.same({}, s:load())
+      assert.is_true(collectgarbage("count") - heap < 1024, "the heap grew by KiB: " .. collectgarbage("count") - heap)
+      assert.equal("state file: larger than 1048576 bytes: read as empty", s.problems.last.message)
+      -- the bound is on the size, whatever the content: valid JSON just past it is refused too
+      local pad = string.rep("x", store.MAX_FILE - #'{"accounts":{},"pad":""}')
+      write(path, '{"accounts":{},"pad":"' .. pad .. '"}')
+      assert.equal(store.MAX_FILE, #read(path))
+      assert.equal(#pad, #store.file(path):load().pad)
+      write(path, '{"accounts":{},"pad":"' .. pad .. 'x"}')
+      assert.same({}, store.file(path):load())
+      -- a save replaces the file with a valid one
+      assert.is_true(s:save({ accounts = { demo = { user_id = 1 } } }))
+      assert.same({ accounts = { demo = { user_id = 1 } } }, store.file(path):load())
+    end)
+
+    it("read_file stops at its bound, and file_stamp tells files apart", function()
+      local path = dir .. "/f"
+      write(path, "12345")
+      local text, stamp = core.read_file(path, 5)
+      assert.equal("12345", text)
+      assert.equal(stamp, core.file_stamp(path))
+      assert.same({ nil, "read " .. path .. ": larger than 4 bytes", "too_large" }, { core.read_file(path, 4) })
+      assert.equal("missing", select(3, core.read_file(dir .. "/none", 4)))
+      assert.equal("missing", select(3, core.file_stamp(dir .. "/none")))
+      assert.equal("io", select(3, core.read_file(dir, 4))) -- a directory
+      local _, stamp2 = core.write_file(path, "54321") -- same size, same second: another stamp
+      assert.not_equal(stamp, stamp2)
+      assert.equal(stamp2, core.file_stamp(path))
+      assert.has_error(function() core.read_file(path, -1) end)
+    end)
+  end)
+
+  describe("file: request counts in memory", function()
+    local function counts(path)
+      local acc = (json.decode(read(path) or "{}").accounts or {}).demo or {}
+      local n = 0
+      for _, c in pairs(acc.requests or {}) do n = n + c end
+      return n
+    end
+    local function count_one(state)
+      state.accounts = state.accounts or {}
+      local acc = state.accounts.demo or { requests = {} }
+      state.accounts.demo = acc
+      acc.requests["3600"] = (acc.requests["3600"] or 0) + 1
+    end
+
+    it("writes a change of session at once, and counts alone at most once a second", function()
+      local path = dir .. "/state.json"
+      local s = store.file(path)
+      assert(s:update(function(state) state.accounts = { demo = { cookies = "c", requests = {} } } end))
+      local stamp = core.file_stamp(path)
+      for _ = 1, 50 do assert(s:update(count_one)) end
+      assert.equal(stamp, core.file_stamp(path)) -- not written
+      assert.equal(0, counts(path))
+      assert.equal(50, s:load().accounts.demo.requests["3600"]) -- but counted
+      assert(s:update(function(state) state.accounts.demo.cookies = "d" end))
+      assert.equal(50, counts(path)) -- a new session: written at once, with the counts
+      stamp = core.file_stamp(path)
+      local t0 = core.now()
+      while core.now() - t0 < store.FLUSH_INTERVAL do
+        assert(s:update(count_one))
+        core.sleep(0.05)
+      end
+      assert(s:update(count_one))
+      assert.not_equal(stamp, core.file_stamp(path)) -- a second later: written
+      assert.is_true(counts(path) > 50)
+      assert.equal(s:load().accounts.demo.requests["3600"], counts(path))
+    end)
+
+    it("writes the waiting counts at flush, at garbage collection and when the Lua state ends", function()
+      local path = dir .. "/state.json"
+      local s = store.file(path)
+      assert(s:update(function(state) state.accounts = { demo = { requests = {} } } end))
+      for _ = 1, 3 do assert(s:update(count_one)) end
+      assert.equal(0, counts(path))
+      assert.is_true(s:flush())
+      assert.equal(3, counts(path))
+      for _ = 1, 2 do assert(s:update(count_one)) end
+      s = nil -- luacheck: ignore 311
+      collectgarbage("collect")
+      collectgarbage("collect")
+      assert.equal(5, counts(path))
+      write(dir .. "/counter.lua", H.script({
+        "local store = require('growatt.store')",
+        "local s = store.file(" .. string.format("%q", path) .. ")",
+        "assert(s:update(function(state) state.accounts.demo.cookies = 'x' end))",
+        "for _ = 1, 4 do assert(s:update(function(state)",
+        "  state.accounts.demo.requests['3600'] = state.accounts.demo.requests['3600'] + 1 end)) end",
+        "io.write(" .. string.format("%q", path) .. ")",
+      }))
+      sh(H.LUA .. " '" .. dir .. "/counter.lua'")
+      assert.equal(9, counts(path))
+    end)
+
+    it("max_unflushed: writes once that many counts are waiting", function()
+      local path = dir .. "/state.json"
+      local s = store.file(path, { max_unflushed = 3 })
+      assert(s:update(function(state) state.accounts = { demo = { requests = {} } } end))
+      for _ = 1, 2 do assert(s:update(count_one)) end
+      assert.equal(0, counts(path))
+      assert(s:update(count_one))
+      assert.equal(3, counts(path))
+    end)
+
+    it("sees another store's write at once, even of the same size in the same second", function()
+      local path = dir .. "/state.json"
+      local a, b = store.file(path), store.file(path)
+      assert.is_true(a:save({ accounts = { demo = { cookies = "1" } } }))
+      assert.equal("1", b:load().accounts.demo.cookies)
+      assert.is_true(b:save({ accounts = { demo = { cookies = "2" } } }))
+      assert.equal("2", a:load().accounts.demo.cookies)
+      assert(b:update(function(state) state.accounts.demo.locked_until = 99 end))
+      local seen
+      a:update(function(state) seen = state.accounts.demo.locked_until end)
+      assert.equal(99, seen)
+    end)
+
+    it("adds its waiting counts to what another store wrote meanwhile", function()
+      local path = dir .. "/state.json"
+      local a, b = store.file(path), store.file(path)
+      assert(a:update(function(state) state.accounts = { demo = { requests = {} } } end))
+      for _ = 1, 3 do assert(a:update(count_one)) end
+      for _ = 1, 2 do assert(b:update(count_one)) end
+      assert(b:update(function(state) state.accounts.demo.cookies = "new" end)) -- b's 2 counts written
+      assert.equal(2, counts(path))
+      assert.is_true(a:flush())
+      assert.equal(5, counts(path))
+      assert.equal("new", json.decode(read(path)).accounts.demo.cookies)
+      assert.same(b:load(), a:load())
+    end)
+
+    it("loses no change when processes write at the same time (the file is locked)", function()
+      local path = dir .. "/state.json"
+      assert.is_true(store.file(path):save({ n = 0 }))
+      write(dir .. "/bump.lua", H.script({
+        "local s = require('growatt.store').file(" .. string.format("%q", path) .. ")",
+        "for _ = 1, 100 do assert(s:update(function(state) state.n = state.n + 1 end)) end",
+      }))
+      sh("for i in 1 2 3; do " .. H.LUA .. " '" .. dir .. "/bump.lua' & done; wait")
+      assert.equal(300, store.file(path):load().n)
+      assert.equal("600", sh("stat -c %a '" .. path .. "'"))
     end)
   end)
 end)

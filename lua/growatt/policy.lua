@@ -106,7 +106,10 @@ function policy.options(opts)
   if s and (type(s.load) ~= "function" or type(s.save) ~= "function") then
     return nil, "option 'store' must have load and save methods"
   end
-  p.store = s or (opts.state_file and store.file(opts.state_file)) or store.memory()
+  -- With a budget, a process writes its request counts once 1% of it is waiting, so that
+  -- processes sharing the file see each other's counts soon enough (store.file).
+  p.store = s or (opts.state_file and store.file(opts.state_file,
+    { max_unflushed = p.budget and math.max(1, math.floor(p.budget.per_day / 100)) })) or store.memory()
   return p
 end
 
@@ -116,10 +119,12 @@ function policy.new_stats()
 end
 
 --- A copy of an Api's stats: requests sent, logins sent, re-logins after an expiry, logins
--- answered from a stored session, retries, hook errors, and per error kind its count and
--- the last one's message and time.
+-- answered from a stored session, retries, hook errors, per error kind its count and the
+-- last one's message and time, and `store`: what the store dropped from what it read.
 function policy.stats(api)
-  return store.copy(api._stats)
+  local stats = store.copy(api._stats)
+  stats.store = store.copy(api.store.problems)
+  return stats
 end
 
 ---------------------------------------------------------------------------
@@ -414,7 +419,11 @@ local function after_login(api, key, name, hash, v, back, err)
     update_account(api, key, function(acc)
       acc.cookies, acc.user_id, acc.login, acc.verifier = cookies, back.userId, storable(back), v
       acc.locked_until = nil
-      if type(acc.refused) == "table" then acc.refused[v] = nil end
+      if type(acc.refused) == "table" and acc.refused[v] then -- replaced, not changed in place
+        local refused = store.copy(acc.refused)
+        refused[v] = nil
+        acc.refused = refused
+      end
     end)
   elseif err.kind == "locked" then
     update_account(api, key, function(acc)

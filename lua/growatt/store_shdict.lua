@@ -36,11 +36,15 @@ function M.new(dict_name, account)
   return setmetatable({ dict = dict, account = account, key = "account:" .. account }, Shdict)
 end
 
--- The account's state alone, decoded; nil when nothing was saved or it cannot be read.
+-- The account's state alone, decoded and checked (growatt.store.sanitise: what has the
+-- wrong shape is dropped and noted in self.problems); nil when nothing is left.
 local function read(self)
   local text = self.dict:get(self.key)
-  local account = text and json.decode(text)
-  if type(account) == "table" then return account end
+  if text == nil then return nil end
+  local account = type(text) == "string" and json.decode(text) or false
+  local state = store.checked(self, { accounts = { [self.username] = account } }, "lua_shared_dict")
+  account = state.accounts[self.username]
+  if next(account) ~= nil then return account end
 end
 
 function Shdict:load()
