@@ -157,6 +157,51 @@ describe("growatt (command line)", function()
     end)
   end)
 
+  describe("start-up", function()
+    it("parses a bare command after global options as argparse does, without argparse", function()
+      local cli = require("growatt.cli")
+      local quick = { { "plants" }, { "--json", "plants" }, { "--csv", "--region", "china", "status" },
+        { "-v", "--server", "http://127.0.0.1:1/", "--state-file", "/tmp/s", "plants" } }
+      for _, words in ipairs(quick) do
+        local ok, want = cli.parser({}):pparse(words)
+        assert.is_true(ok)
+        assert.same(want, cli.quick_parse(words), table.concat(words, " "))
+      end
+      -- everything else is argparse's: options after the command, repeats, exclusions,
+      -- missing values, help, commands with words of their own, unknown words
+      local others = { {}, { "plants", "--json" }, { "--json", "--json", "plants" }, { "--json", "--csv", "plants" },
+        { "--server", "a", "--region", "china", "plants" }, { "--server", "--json", "plants" }, { "--server" },
+        { "-h" }, { "plants", "-h" }, { "devices", "1" }, { "login" }, { "nonsense" }, { "-vj", "plants" },
+        { "-v", "--verbose", "plants" } }
+      for _, words in ipairs(others) do assert.is_nil(cli.quick_parse(words), table.concat(words, " ")) end
+    end)
+
+    it("loads neither argparse nor the other commands' modules for `plants`", function()
+      write(dir .. "/probe.lua", [[
+        local exit = os.exit
+        os.exit = function(...)
+          for _, m in ipairs({ "argparse", "growatt.cli.readings", "growatt.cli.settings", "growatt.cli.chart" }) do
+            if package.loaded[m] then io.stderr:write("loaded ", m, "\n") end
+          end
+          return exit(...)
+        end]])
+      login()
+      local probe = { LUA_INIT = "@" .. dir .. "/probe.lua" }
+      local r = growatt_cli({ "--json", "plants" }, { env = probe })
+      assert.equal(0, r.code, r.err)
+      assert.equal(3, #decode(r.out))
+      assert.equal("", r.err)
+      r = growatt_cli({ "status" }, { env = probe })
+      assert.equal(0, r.code, r.err)
+      assert.equal("loaded growatt.cli.readings\nloaded growatt.cli.settings\nloaded growatt.cli.chart\n", r.err)
+      r = growatt_cli({ "plants", "--json" }, { env = probe }) -- argparse's
+      assert.equal(0, r.code, r.err)
+      assert.matches("^loaded argparse\n", r.err)
+      local received = S.requests()
+      assert.equal("PlantListAPI.do", received[#received].path)
+    end)
+  end)
+
   describe("login", function()
     it("logs in with GROWATT_PASSWORD and keeps the session, not the password, in the state file", function()
       local r = login()

@@ -53,7 +53,8 @@ local function random_port()
 end
 
 -- Starts nginx from `template`; opts: workers, env = { NAME = value }, files = { name =
--- text } (written into the prefix first). Returns the handle.
+-- text } (written into the prefix first), vars = { NAME = value } (more placeholders).
+-- Returns the handle; a template may listen on @TLS_PORT@ (the handle's port2) too.
 local function start_nginx(template, opts)
   local prefix = assert((sh('d=$(mktemp -d "${TMPDIR:-/tmp}/growatt-ngx.XXXXXX") && chmod 755 "$d" && echo "$d"'))
     :match("^(%S+)"))
@@ -67,10 +68,14 @@ local function start_nginx(template, opts)
   local self = setmetatable({ prefix = prefix }, NGINX)
   for _ = 1, 5 do
     self.port = random_port()
-    local conf = render(template, {
-      PREFIX = prefix, PORT = tostring(self.port), WORKERS = tostring(opts.workers or 1),
+    self.port2 = self.port + 1
+    local vars = {
+      PREFIX = prefix, PORT = tostring(self.port), TLS_PORT = tostring(self.port2),
+      WORKERS = tostring(opts.workers or 1),
       LUA_PATH = ROOT .. "/lua", CPATH = ROOT .. "/build/jit", EXAMPLE = ROOT .. "/examples/openresty",
-    })
+    }
+    for k, v in pairs(opts.vars or {}) do vars[k] = v end
+    local conf = render(template, vars)
     -- As root, nginx would run the workers as nobody, who may not read this checkout.
     conf = conf:gsub("\ndaemon on;", "\nuser root root;\ndaemon on;")
     local f = assert(io.open(prefix .. "/nginx.conf", "w"))
@@ -164,17 +169,17 @@ end
 
 local EXAMPLE = read(ROOT .. "/examples/openresty/nginx.conf")
 
--- A config of our own for the adapter: the same placeholders, locations that call it.
-local ADAPTER = [[
+-- A config of our own: `main` goes at the main level, `http` into the http block (which
+-- has the module's paths, the prefix's Lua files first).
+local function own_config(main, http)
+  return [[
 load_module /usr/lib/nginx/modules/ndk_http_module.so;
 load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
 daemon on;
 master_process on;
-worker_processes @WORKERS@;
 pid @PREFIX@/nginx.pid;
 error_log @PREFIX@/error.log warn;
-thread_pool growatt threads=16;
-env GROWATT_SERVER;
+]] .. main .. [[
 events { worker_connections 1024; }
 http {
   access_log off;
@@ -185,6 +190,15 @@ http {
   scgi_temp_path @PREFIX@/scgi_temp;
   lua_package_path "@PREFIX@/?.lua;@LUA_PATH@/?.lua;@LUA_PATH@/?/init.lua;;";
   lua_package_cpath "@CPATH@/?.so;;";
+]] .. http .. "}\n"
+end
+
+-- The adapter: the same placeholders as the example, locations that call it.
+local ADAPTER = own_config([[
+worker_processes @WORKERS@;
+thread_pool growatt threads=16;
+env GROWATT_SERVER;
+]], [[
   lua_shared_dict growatt 1m;
   lua_worker_thread_vm_pool_size 2; # fewer than the calls in flight: they must queue
   init_by_lua_block {
@@ -280,6 +294,8 @@ http {
           no_password = raised(function() return require("growatt.ngx").new({ username = "demo" }) end),
           no_pool = raised(function() return new_api({ pool = "nope" }):plant_list(1) end),
           no_dict = raised(function() return new_api({ shdict = "nope" }) end),
+          keepalive = raised(function() return new_api({ keepalive = -1 }) end),
+          keepalive_nan = raised(function() return new_api({ keepalive = 0 / 0 }) end),
           login_args = raised(function() return api:login("demo", "x") end),
           no_method = api.no_such_method == nil,
           exposed = (function()
@@ -294,8 +310,54 @@ http {
       }
     }
   }
-}
-]]
+]])
+
+-- Warm sessions: the adapter on @PORT@ calls Growatt at https://127.0.0.1:@TLS_PORT@/, a TLS
+-- front of the sandbox in the same nginx (self-signed certificate, given as ca_file), whose
+-- log has one line per request: connection number, its request count, whether the TLS
+-- session was resumed ("r") or not ("."), the URI.
+local WARM = own_config([[
+worker_processes 1;
+thread_pool growatt threads=4;
+]], [[
+  lua_shared_dict growatt 1m;
+  log_format tls '$connection $connection_requests $ssl_session_reused $uri';
+  server {
+    listen 127.0.0.1:@TLS_PORT@ ssl;
+    ssl_certificate @PREFIX@/cert.pem;
+    ssl_certificate_key @PREFIX@/key.pem;
+    ssl_session_cache shared:tls:1m;
+    keepalive_requests 20;
+    access_log @PREFIX@/tls.log tls;
+    location / { proxy_pass @SANDBOX@; }
+  }
+  server {
+    listen 127.0.0.1:@PORT@;
+    location = /ping { return 200; }
+    # /calls?users=a,b&n=N&keepalive=S: N plant_list calls one after another, the users in
+    # turn; the plant count each call got, by user
+    location = /calls {
+      content_by_lua_block {
+        local gngx = require("growatt.ngx")
+        local args = ngx.req.get_uri_args()
+        local out = {}
+        for user in args.users:gmatch("[^,]+") do
+          local api = gngx.new({ username = user, password = user .. "-password", ca_file = "@PREFIX@/cert.pem",
+                                 server_url = "https://127.0.0.1:@TLS_PORT@/", keepalive = tonumber(args.keepalive) })
+          out[#out + 1] = { user = user, api = api, id = assert(api:login()).user.id, plants = {} }
+        end
+        for i = 1, tonumber(args.n) do
+          local u = out[(i - 1) % #out + 1]
+          local list, err = u.api:plant_list(u.id)
+          u.plants[#u.plants + 1] = list and #list.data or tostring(err)
+        end
+        local back = {}
+        for _, u in ipairs(out) do back[u.user] = u.plants end
+        ngx.say(require("growatt.json").encode(back))
+      }
+    }
+  }
+]])
 
 -- Run in worker threads by /store-race: store updates from threads that truly run at once.
 local STORE_RACE = [[
@@ -766,10 +828,115 @@ describe("growatt.ngx", function()
       assert.matches("the worker thread failed (is there a 'thread_pool nope' at nginx.conf's main level?)",
         m.no_pool, 1, true)
       assert.matches("no lua_shared_dict 'nope'", m.no_dict, 1, true)
+      assert.matches("growatt%.ngx%.new: option 'keepalive' must be a number >= 0$", m.keepalive)
+      assert.matches("option 'keepalive' must be a number >= 0", m.keepalive_nan, 1, true)
       assert.matches("login takes no arguments", m.login_args, 1, true)
       assert.is_true(m.no_method)
       assert.is_false(m.exposed) -- the client table holds neither the password nor its hash
       assert.equal(0, S.stats().requests) -- nothing was sent for any of them
+    end)
+  end)
+  describe("warm sessions over TLS", function()
+    local nginx, certs
+    setup(function()
+      local dir = assert((sh('d=$(mktemp -d) && cd "$d" && openssl req -x509 -newkey ec ' ..
+        "-pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 " ..
+        '-addext subjectAltName=IP:127.0.0.1 -keyout key.pem -out cert.pem >/dev/null 2>&1 && echo "$d"'))
+        :match("(%S+)%s*$"))
+      certs = { ["cert.pem"] = read(dir .. "/cert.pem"), ["key.pem"] = read(dir .. "/key.pem") }
+      sh("rm -rf " .. quote(dir))
+      assert.truthy(certs["cert.pem"]:find("BEGIN CERTIFICATE", 1, true))
+    end)
+    before_each(function()
+      nginx = start_nginx(WARM, { files = certs, vars = { SANDBOX = url } })
+    end)
+    after_each(function()
+      local log = assert(nginx):stop()
+      nginx = nil
+      assert.same({}, errors_in(log))
+    end)
+
+    -- The TLS front's log: a list of { connection, nth request on it, resumed, uri }.
+    local function tls_log()
+      local list = {}
+      for c, n, r, uri in read(nginx.prefix .. "/tls.log"):gmatch("(%d+) (%d+) (%S+) (%S+)\n") do
+        list[#list + 1] = { conn = tonumber(c), n = tonumber(n), resumed = r == "r", uri = uri }
+      end
+      return list
+    end
+
+    -- Connections in the log, in order of their first request, with their request counts
+    -- and whether their TLS session was resumed.
+    local function connections(list)
+      local by, order = {}, {}
+      for _, l in ipairs(list) do
+        if not by[l.conn] then
+          by[l.conn] = { requests = 0, resumed = l.resumed }
+          order[#order + 1] = by[l.conn]
+        end
+        by[l.conn].requests = by[l.conn].requests + 1
+      end
+      return order
+    end
+
+    it("sends at least 10 requests per connection and resumes the TLS session on the next one", function()
+      local res = nginx:get("calls?users=demo&n=60")
+      assert.equal(200, res.status, res.body)
+      assert.equal(60, #res.json.demo)
+      for _, n in ipairs(res.json.demo) do assert.equal(3, n) end
+      local list = tls_log()
+      assert.equal(61, #list) -- the login and 60 plant lists
+      assert.equal(61, S.stats().requests)
+      assert.equal(1, S.stats().logins)
+      local conns = connections(list)
+      -- the front closes a connection after 20 requests: 4 connections, 20 + 20 + 20 + 1
+      assert.equal(4, #conns)
+      assert.same({ 20, 20, 20, 1 }, { conns[1].requests, conns[2].requests, conns[3].requests, conns[4].requests })
+      assert.is_false(conns[1].resumed) -- a full handshake once
+      for i = 2, 4 do assert.is_true(conns[i].resumed, "connection " .. i .. " made a full handshake") end
+    end)
+
+    it("keeps one session per account: each account's calls carry its own cookie", function()
+      local res = nginx:get("calls?users=demo,other&n=40")
+      assert.equal(200, res.status, res.body)
+      assert.equal(20, #res.json.demo)
+      assert.equal(20, #res.json.other)
+      for _, n in ipairs(res.json.demo) do assert.equal(3, n) end
+      for _, n in ipairs(res.json.other) do assert.equal(1, n) end
+      assert.equal(2, S.stats().logins)
+      -- what the sandbox received: every plant list of a user with that user's one cookie
+      local cookie_of, cookies = {}, 0
+      for _, r in ipairs(S.requests()) do
+        if r.path == "PlantListAPI.do" then
+          local id = S.pairs_of(r.query):match("^userId=(%d+)$")
+          if not cookie_of[id] then cookie_of[id], cookies = r.cookie, cookies + 1 end
+          assert.equal(cookie_of[id], r.cookie)
+        end
+      end
+      assert.equal(2, cookies)
+      assert.truthy(cookie_of["1234567"])
+      assert.not_equal(cookie_of["1234567"], cookie_of["7654321"])
+      -- and both accounts' sessions stay warm: 21 requests each, 20 on one connection and the
+      -- last on a new one (the front closes a connection after 20)
+      local conns = connections(tls_log())
+      assert.equal(4, #conns)
+    end)
+
+    it("opens a connection per call with keepalive = 0, and closes an idle session after keepalive s", function()
+      local res = nginx:get("calls?users=demo&n=5&keepalive=0")
+      assert.equal(200, res.status, res.body)
+      assert.same({ 3, 3, 3, 3, 3 }, res.json.demo)
+      local conns = connections(tls_log())
+      assert.equal(6, #conns) -- the login and each call: a connection and a full handshake of their own
+      for i = 1, 6 do assert.is_false(conns[i].resumed) end
+      assert.equal(200, nginx:get("calls?users=demo&n=3&keepalive=1").status)
+      local before = #connections(tls_log())
+      assert.equal(7, before) -- the 3 calls on one connection
+      sh("sleep 1.5")
+      assert.equal(200, nginx:get("calls?users=demo&n=3&keepalive=1").status)
+      local list = tls_log()
+      assert.equal(6 + 3 + 3, #list)
+      assert.equal(before + 1, #connections(list)) -- the idle session was closed: one new connection
     end)
   end)
 end)

@@ -11,7 +11,6 @@
 -- command asks for (the password session kept in the state file, or a token) and turns
 -- errors into messages and exit statuses.
 
-local argparse = require("argparse")
 local growatt = require("growatt")
 local errors = require("growatt.errors")
 local store = require("growatt.store")
@@ -113,7 +112,8 @@ end
 --- The argparse parser of the whole tool; `holder.help` is set to the parser whose help
 -- was asked for.
 function cli.parser(holder)
-  local commands = require("growatt.cli.commands")
+  local commands = require("growatt.cli.commands").load_all()
+  local argparse = require("argparse")
   local p = help_flag(argparse("growatt", "Growatt solar inverters from the shell: your plants, devices,\n"
     .. "today's power, history and settings, through Growatt's cloud."), holder)
   p:epilog(cli.EXIT_HELP .. "\n\n" .. cli.ENV_HELP)
@@ -133,6 +133,38 @@ function cli.parser(holder)
     c.define(sub, function(parser) return help_flag(parser, holder) end)
   end
   return p
+end
+
+-- The global options as argparse names them in its result: flags, and options with a value.
+local GLOBAL_FLAGS = { ["--json"] = "json", ["--csv"] = "csv", ["-v"] = "verbose", ["--verbose"] = "verbose" }
+local GLOBAL_OPTIONS = { ["--server"] = "server", ["--region"] = "region", ["--state-file"] = "state_file" }
+local EXCLUSIVE = { { "json", "csv" }, { "server", "region" } }
+
+--- The most common command lines parsed without loading argparse (a command that takes no
+-- words, `bare`, after global options given once each): the table argparse would return,
+-- or nil for every other command line, which goes to cli.parser.
+function cli.quick_parse(argv)
+  local args, i = {}, 1
+  while argv[i] ~= nil do
+    local word, value = argv[i], argv[i + 1]
+    local flag, option = GLOBAL_FLAGS[word], GLOBAL_OPTIONS[word]
+    if flag and args[flag] == nil then
+      args[flag], i = true, i + 1
+    elseif option and args[option] == nil and value ~= nil and value:sub(1, 1) ~= "-" then
+      args[option], i = value, i + 2
+    else
+      break
+    end
+  end
+  for _, pair in ipairs(EXCLUSIVE) do
+    if args[pair[1]] ~= nil and args[pair[2]] ~= nil then return nil end
+  end
+  local name = argv[i]
+  if name == nil or argv[i + 1] ~= nil then return nil end
+  local c = require("growatt.cli.commands").find(name)
+  if not (c and c.bare) then return nil end
+  args.command, args[name] = name, true
+  return args
 end
 
 ---------------------------------------------------------------------------
@@ -181,8 +213,11 @@ function Context:store()
   if not self._store then
     local path, default = self:state_path()
     local dir = path:match("^(.*)/[^/]*$")
+    local file = not default and io.open(path, "rb")
     if default then
       own_directory(dir)
+    elseif file then
+      file:close() -- its directory is there: no shell to start
     elseif dir and dir ~= "" then
       os.execute("mkdir -p -m 700 " .. term.quote(dir) .. " 2>/dev/null")
     end
@@ -325,16 +360,20 @@ local function default_env(env)
 end
 
 local function run(argv, env, sys)
-  local holder = {}
-  local parser = cli.parser(holder)
-  local ok, args = parser:pparse(argv)
-  if holder.help then
-    sys.stdout:write(holder.help:get_help(), "\n")
-    return cli.EXIT.ok
-  end
-  if not ok then
-    sys.stderr:write(parser:get_usage(), "\n\ngrowatt: ", args, "\n")
-    return cli.EXIT.usage
+  local args = cli.quick_parse(argv)
+  if not args then
+    local holder = {}
+    local parser = cli.parser(holder)
+    local ok
+    ok, args = parser:pparse(argv)
+    if holder.help then
+      sys.stdout:write(holder.help:get_help(), "\n")
+      return cli.EXIT.ok
+    end
+    if not ok then
+      sys.stderr:write(parser:get_usage(), "\n\ngrowatt: ", args, "\n")
+      return cli.EXIT.usage
+    end
   end
   local ctx = setmetatable({ args = args, env = env, sys = sys }, Context)
   ctx.format = args.json and "json" or (args.csv and "csv" or "text")

@@ -28,10 +28,15 @@ local function bad(name, fname, expected, got)
 end
 client.bad = bad -- for the converters of other modules (growatt.settings)
 
+-- The accepted types of the converters (made once: no table per call).
+local ID_TYPES = { "string", "number" }
+local DATE_TYPES = { "string", "number", "table" }
+local NONE = {}
+
 --- An id: a string, or a whole number (NaN, infinities, fractions and floats beyond 2^53
 -- name no device and cannot be written exactly).
 function client.kinds.id(v, name, fname)
-  errors.check(v, { "string", "number" }, name, fname, 4)
+  errors.check(v, ID_TYPES, name, fname, 4)
   if type(v) == "number" and not whole(v) then bad(name, fname, "string or whole number", tostring(v)) end
   return v
 end
@@ -44,7 +49,7 @@ end
 --- An id the reference sends only when it is truthy: nil, false and "" leave it out.
 function client.kinds.optional_id(v, name, fname)
   if v == nil or v == false or v == "" then return nil end
-  errors.check(v, { "string", "number" }, name, fname, 4) -- a statement: a tail call would shift the level
+  errors.check(v, ID_TYPES, name, fname, 4) -- a statement: a tail call would shift the level
   if type(v) == "number" and not whole(v) then bad(name, fname, "string or whole number", tostring(v)) end
   return v
 end
@@ -81,7 +86,7 @@ end
 -- nil is today (local time). On the wire "YYYY-MM" when the call's timespan is month,
 -- else "YYYY-MM-DD".
 function client.kinds.date(v, name, fname, values)
-  if v ~= nil then errors.check(v, { "string", "number", "table" }, name, fname, 4) end
+  if v ~= nil then errors.check(v, DATE_TYPES, name, fname, 4) end
   local shown = (type(v) == "string" or type(v) == "number") and errors.show(v) or type(v)
   local p, expected = date_parts(v)
   if not p then bad(name, fname, expected, shown) end
@@ -109,7 +114,7 @@ end
 --- Converts the positional arguments of a call by the entry's `args` list.
 local function convert_args(ep, fname, ...)
   local values = {}
-  local specs = ep.args or {}
+  local specs = ep.args or NONE
   for i = 1, #specs do
     local spec = specs[i]
     local v = select(i, ...)
@@ -138,6 +143,29 @@ end
 
 client.wire = wire_pairs
 
+-- The op of each entry's path (false when it has none), found once per entry.
+local path_ops = setmetatable({}, { __mode = "k" })
+
+-- The op that names a call in hooks and logs: the last op or action pair of its query, then
+-- of its form, else the one some entries carry inside the path.
+local function last_op(list)
+  for i = #(list or NONE), 1, -1 do
+    local name = list[i][1]
+    if name == "op" or name == "action" then return list[i][2] end
+  end
+end
+
+local function op_of(ep, req)
+  local op = last_op(req.form) or last_op(req.query)
+  if op ~= nil then return op end
+  op = path_ops[ep]
+  if op == nil then
+    op = ep.path:match("[?&]op=([^&]*)") or ep.path:match("[?&]action=([^&]*)") or false
+    path_ops[ep] = op
+  end
+  return op or nil
+end
+
 -- Warnings already written (each once per process).
 local warned = {}
 
@@ -160,13 +188,7 @@ function client.build(ep, fname, ...)
     write = ep.write or false,
     name = fname,
   }
-  -- the op names the call in hooks and logs; some entries carry it inside the path
-  req.op = ep.path:match("[?&]op=([^&]*)") or ep.path:match("[?&]action=([^&]*)")
-  for _, list in ipairs({ req.query or {}, req.form or {} }) do
-    for _, p in ipairs(list) do
-      if p[1] == "op" or p[1] == "action" then req.op = p[2] end
-    end
-  end
+  req.op = op_of(ep, req)
   return req
 end
 
@@ -222,13 +244,14 @@ local function says_expired(s)
 end
 
 -- A decoded reply that says "you have not login", at the top or in `back`.
+local function says_not_login(msg)
+  return type(msg) == "string" and msg:find("you have not login", 1, true) ~= nil
+end
+
 local function not_logged_in(v)
   if type(v) ~= "table" then return false end
-  local back = type(v.back) == "table" and v.back or {}
-  for _, msg in ipairs({ v.msg, v.error, back.msg, back.error }) do
-    if type(msg) == "string" and msg:find("you have not login", 1, true) then return true end
-  end
-  return false
+  local back = type(v.back) == "table" and v.back or NONE
+  return says_not_login(v.msg) or says_not_login(v.error) or says_not_login(back.msg) or says_not_login(back.error)
 end
 
 local function fail(kind, message, status, response)

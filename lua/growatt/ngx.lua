@@ -41,6 +41,8 @@ M.OPTIONS = {
   pool = "string",           -- the thread_pool's name (default "growatt")
   wait = "number",           -- seconds a call may wait for another worker's login or a free
                              -- thread VM (lua_worker_thread_vm_pool_size) (default: timeout + 5)
+  keepalive = "number",      -- seconds a thread VM keeps an unused session open, with its
+                             -- connection and TLS session (default 60; 0: none is kept)
 }
 
 -- growatt.new options that cannot cross into a worker thread, or that this module sets.
@@ -131,6 +133,9 @@ local function check_options(opts)
     end
   end
   if not opts.username then error("growatt.ngx.new: option 'username' is required", 3) end
+  if opts.keepalive and not (opts.keepalive >= 0 and opts.keepalive < math.huge) then
+    error("growatt.ngx.new: option 'keepalive' must be a number >= 0", 3)
+  end
   if not opts.password and not opts.password_hash then
     error("growatt.ngx.new: option 'password' (or 'password_hash') is required", 3)
   end
@@ -160,6 +165,7 @@ function M.new(opts)
     store = store_shdict.new(shdict, account),
     options = api_options,
     wait = opts.wait or (opts.timeout or M.DEFAULTS.timeout) + 5,
+    keepalive = opts.keepalive,
   }, Client)
   hashes[client] = opts.password_hash or growatt.hash_password(opts.password)
   return client
@@ -208,6 +214,7 @@ end
 -- lua_worker_thread_vm_pool_size, 10 by default), the call waits for one.
 function Client:_thread(job)
   job.options, job.shdict, job.username, job.account = self.options, self.shdict, self.username, self.account
+  job.keepalive = self.keepalive
   local deadline = ngx.now() + self.wait
   while true do
     local ok, done, out = pcall(ngx.run_worker_thread, self.pool, M.THREAD_MODULE, "call", job)

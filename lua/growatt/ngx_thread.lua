@@ -4,6 +4,15 @@
 -- (growatt.store_shdict; worker threads can reach shared dicts), so the session policy
 -- (login guard, budget, lock state: growatt.policy) holds across every worker and thread.
 --
+-- Warm sessions: each thread VM keeps its Apis (and so their C sessions: the open
+-- connections and the TLS sessions) from one job to the next, one per identity: the
+-- lua_shared_dict, the account and every option (server origin, ca_file, proxy, timeouts,
+-- User-Agent). A job takes up its account's stored session from the dict before it sends
+-- anything (api:login or api:resume set the cookies), so cookies never pass from one
+-- account to another. An Api unused for `keepalive` seconds (default 60; 0: none is kept)
+-- is closed at the VM's next job, the least recently used beyond M.MAX_KEPT too, and the
+-- rest when nginx closes the VM (the C session's __gc).
+--
 --   job = {
 --     options   growatt.new options (plain values only)
 --     shdict    the lua_shared_dict's name
@@ -12,6 +21,7 @@
 --     hash      the password hash, when the job may log in (policy.login: the stored
 --               session if there is one, else a login, under the login guard)
 --     method, args = { n = k, ... }   the Api method to run and its arguments (optional)
+--     keepalive seconds the Api may stay unused in this VM before it is closed (default 60)
 --   }
 --   -> {
 --     results   what api:method(...) returned (without a method: the login's reply, with no
@@ -25,12 +35,19 @@
 --   }
 
 local growatt = require("growatt")
+local core = require("growatt.core")
 local errors = require("growatt.errors")
 local store_shdict = require("growatt.store_shdict")
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 
 local M = {}
+
+M.KEEPALIVE = 60 -- seconds an unused Api stays open in a thread VM
+M.MAX_KEPT = 8   -- Apis kept open per thread VM at most
+
+-- The Apis kept in this VM: key -> { api = Api, used = time of its last job }.
+local kept = {}
 
 -- Error values as plain marked tables, wherever they are in `v`.
 local function export(v, out)
@@ -74,19 +91,65 @@ local function run(api, job, out)
   end
 end
 
---- Runs one job (see above) and returns its answer.
-function M.call(job)
+-- A value as text, tables with their keys sorted: equal options give equal text.
+local function canonical(v)
+  if type(v) ~= "table" then return type(v) .. ":" .. tostring(v) end
+  local parts = {}
+  for k, x in pairs(v) do parts[#parts + 1] = canonical(k) .. "=" .. canonical(x) end
+  table.sort(parts)
+  return "{" .. table.concat(parts, ",") .. "}"
+end
+
+-- Closes the kept Apis unused for their keepalive at `now`, then the least recently used
+-- beyond MAX_KEPT - 1 (room for one more).
+local function evict(now)
+  local list = {}
+  for key, entry in pairs(kept) do
+    if now - entry.used >= entry.keepalive then
+      kept[key] = nil
+      entry.api:close()
+    else
+      list[#list + 1] = { key = key, used = entry.used }
+    end
+  end
+  table.sort(list, function(a, b) return a.used < b.used end)
+  for i = 1, #list - (M.MAX_KEPT - 1) do
+    kept[list[i].key].api:close()
+    kept[list[i].key] = nil
+  end
+end
+
+-- The kept Api of the job's identity (taken out of the cache while it runs), or a new one.
+local function api_for(job, key)
+  local entry = kept[key]
+  if entry then
+    kept[key] = nil
+    return entry.api
+  end
   local options = {}
   for k, v in pairs(job.options or {}) do options[k] = v end
   options.store = store_shdict.new(job.shdict, job.account)
-  local api = growatt.new(options)
+  return growatt.new(options)
+end
+
+--- Runs one job (see above) and returns its answer.
+function M.call(job)
+  local keepalive = job.keepalive or M.KEEPALIVE
+  evict(core.now())
+  local key = canonical({ job.shdict, job.account, job.options or {} })
+  local api = api_for(job, key)
+  local before = api._stats.requests
   local out = {}
   local ok, msg = pcall(run, api, job, out)
   if not ok then out.raised = tostring(msg) end
-  out.requests = api:stats().requests -- every request goes through the session policy, which counts it
+  out.requests = api._stats.requests - before -- every request goes through the session policy, which counts it
   out.used = api.session:cookies()
   out.results = export(out.results or pack(), out)
-  api:close()
+  if ok and keepalive > 0 then
+    kept[key] = { api = api, used = core.now(), keepalive = keepalive }
+  else
+    api:close()
+  end
   return out
 end
 

@@ -19,9 +19,29 @@ function commands.command(c)
 end
 local command = commands.command
 
+-- The commands of other modules, registered on first need, so that a command of this
+-- file loads none of them.
+local MODULES = { "growatt.cli.readings", "growatt.cli.settings" }
+local loaded_all = false
+
+--- Registers every command (the full command line and its help need them all); returns
+-- the commands.
+function commands.load_all()
+  if not loaded_all then
+    loaded_all = true
+    for _, name in ipairs(MODULES) do require(name).register(commands) end
+  end
+  return commands
+end
+
+--- The command named `name`, or nil.
+function commands.find(name)
+  return commands.by_name[name] or commands.load_all().by_name[name]
+end
+
 --- Runs the command the arguments name.
 function commands.run(ctx)
-  return commands.by_name[ctx.args.command].run(ctx)
+  return commands.find(ctx.args.command).run(ctx)
 end
 
 local nonempty = cli.nonempty
@@ -144,6 +164,7 @@ command {
   name = "plants",
   summary = "List the account's plants: power now, energy today and in total.",
   define = function() end,
+  bare = true, -- takes no words of its own: parsed without argparse (growatt.cli)
   run = function(ctx)
     return table_report(PLANT_COLUMNS, (commands.plants(ctx)))
   end,
@@ -281,8 +302,5 @@ the user demo with the password demo-password. Needs nginx and its Lua module.]]
     if not started then cli.fail("failure", err) end
   end,
 }
-
-require("growatt.cli.readings").register(commands)
-require("growatt.cli.settings").register(commands)
 
 return commands

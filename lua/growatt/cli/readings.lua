@@ -363,6 +363,7 @@ function readings.register(commands)
     name = "status",
     summary = "One row per device of every plant: power, energy today, battery, online.",
     define = function() end,
+    bare = true,
     run = function(ctx)
       local rows, failed = readings.status(ctx, commands)
       local report = commands.table_report(STATUS_COLUMNS, rows)
