@@ -8,6 +8,7 @@
 --     options   growatt.new options (plain values only)
 --     shdict    the lua_shared_dict's name
 --     username  the account
+--     redis     growatt.store_redis options, when the state lives in Redis instead
 --     hash      the password hash, when the job may log in (policy.login: the stored
 --               session if there is one, else a login, under the login guard)
 --     method, args = { n = k, ... }   the Api method to run and its arguments (optional)
@@ -26,6 +27,7 @@
 local growatt = require("growatt")
 local errors = require("growatt.errors")
 local store_shdict = require("growatt.store_shdict")
+local store_redis = require("growatt.store_redis")
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 
@@ -77,7 +79,7 @@ end
 function M.call(job)
   local options = {}
   for k, v in pairs(job.options or {}) do options[k] = v end
-  options.store = store_shdict.new(job.shdict, job.username)
+  options.store = job.redis and store_redis.shared(job.redis) or store_shdict.new(job.shdict, job.username)
   local api = growatt.new(options)
   local out = {}
   local ok, msg = pcall(run, api, job, out)
