@@ -379,6 +379,23 @@ describe("growatt.store_redis", function()
   server {
     listen 127.0.0.1:@PORT@;
     location = /ping { return 200; }
+    location = /misuse {
+      content_by_lua_block {
+        local gngx = require("growatt.ngx")
+        local ok, msg = pcall(function()
+          local api = gngx.new({ username = "demo", password = "x", redis = { port = "6379" } })
+          return api
+        end)
+        local api = gngx.new({ username = "demo", password = "x", redis = { password = "redis-secret" } })
+        local exposed = false
+        for _, v in pairs(api) do
+          if type(v) == "table" then
+            for _, x in pairs(v) do exposed = exposed or x == "redis-secret" end
+          end
+        end
+        ngx.say(require("growatt.json").encode({ ok = ok, msg = msg, exposed = exposed }))
+      }
+    }
     location = /plants {
       content_by_lua_block {
         local args = ngx.req.get_uri_args()
@@ -436,6 +453,15 @@ describe("growatt.store_redis", function()
       end
       return k
     end
+
+    it("raise on a wrong redis option at the caller's line, and keep its password out of the client", function()
+      local res = hosts[1]:get("misuse")
+      assert.equal(200, res.status, res.body)
+      assert.is_false(res.json.ok)
+      assert.matches("^content_by_lua%(nginx%.conf:%d+%):%d+: growatt%.ngx%.new: option 'redis': option 'port' " ..
+        "must be a number, got string$", res.json.msg)
+      assert.is_false(res.json.exposed)
+    end)
 
     it("make one login between them for 40 calls at once", function()
       local out = calls("", 40)
