@@ -133,6 +133,18 @@ describe("growatt.store_redis", function()
       end
     end)
 
+    it("goes on at once on a new connection when Redis was restarted between two calls", function()
+      local s = new_store()
+      assert.is_true(s:save({ n = 1 }))
+      redis:stop()
+      redis:start() -- empty: it keeps nothing on disk
+      local state, err = s:load()
+      assert.same({}, state)
+      assert.is_nil(err)
+      assert.same({ n = 2 }, s:update(function(st) st.n = 2 end))
+      assert.same({ n = 2 }, stored())
+    end)
+
     it("takes a lock only once until it is freed with its token or expires", function()
       local a, b = new_store(), new_store()
       local token = assert(a:lock("login:demo", 0.3))

@@ -78,6 +78,7 @@ local NULL = false -- a null bulk string or array (GET of a missing key, an abor
 function Conn:read()
   local line, err = self.sock:receive("*l")
   if not line then return nil, err end
+  self.replies = self.replies + 1
   local kind, rest = line:sub(1, 1), line:sub(2)
   if kind == "+" then return rest end
   if kind == "-" then return nil, rest, true end
@@ -200,8 +201,11 @@ local function connect(self)
     sock:close()
     return nil, "cannot connect: " .. tostring(err)
   end
-  local conn = setmetatable({ sock = sock, pooled = ngx ~= nil }, Conn)
-  if ngx and sock:getreusedtimes() > 0 then return conn end
+  local conn = setmetatable({ sock = sock, pooled = ngx ~= nil, replies = 0 }, Conn)
+  if ngx and sock:getreusedtimes() > 0 then
+    conn.reused = true
+    return conn
+  end
   local setup = {}
   local secret = secrets[self]
   if secret then setup[1] = self.user and { "AUTH", self.user, secret } or { "AUTH", secret } end
@@ -216,26 +220,40 @@ local function connect(self)
   return conn
 end
 
--- Runs fn(conn) on a connection: this store's own one outside nginx's event loop (kept
--- open between calls), a pooled cosocket inside it. A failed connection is closed. Returns
--- fn's results, or nil and a message that says which Redis.
-local function with_conn(self, fn)
-  local conn = not event_loop() and self.conn or nil
-  if not conn then
-    local err
-    conn, err = connect(self)
-    if not conn then return nil, where(self) .. ": " .. err end
-    if not conn.pooled then self.conn = conn end
-  end
+-- Runs fn(conn) on `conn`; a failed connection is closed. Returns fn's results, or nil, a
+-- message and whether the connection had been used before and broke (not timed out) before
+-- any reply: a Redis restarted since; nothing was done, so the call may go again on a new
+-- connection.
+local function run_on(self, conn, fn)
+  local old = conn.reused
+  conn.replies, conn.reused = 0, true
   local ok, a, b = pcall(fn, conn)
-  if not ok or a == nil then
-    conn.sock:close()
-    if self.conn == conn then self.conn = nil end
-    if not ok then error(a, 0) end
-    return nil, where(self) .. ": " .. tostring(b)
+  if ok and a ~= nil then
+    if conn.pooled then conn.sock:setkeepalive(10000, 32) end
+    return a, b
   end
-  if conn.pooled then conn.sock:setkeepalive(10000, 32) end
-  return a, b
+  conn.sock:close()
+  if self.conn == conn then self.conn = nil end
+  if not ok then error(a, 0) end
+  return nil, where(self) .. ": " .. tostring(b), old and conn.replies == 0 and not tostring(b):find("timeout", 1, true)
+end
+
+-- Runs fn(conn) on a connection: this store's own one outside nginx's event loop (kept
+-- open between calls), a pooled cosocket inside it. Returns fn's results, or nil and a
+-- message that says which Redis.
+local function with_conn(self, fn)
+  for _ = 1, 2 do
+    local conn = not event_loop() and self.conn or nil
+    if not conn then
+      local err
+      conn, err = connect(self)
+      if not conn then return nil, where(self) .. ": " .. err end
+      if not conn.pooled then self.conn = conn end
+    end
+    local a, b, again = run_on(self, conn, fn)
+    if not again then return a, b end
+  end
+  return nil, where(self) .. ": the connection broke twice"
 end
 
 -- A GET's reply, where a key of another type (a list, say) reads as no state at all.
