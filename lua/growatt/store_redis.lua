@@ -195,7 +195,9 @@ local function connect(self)
     sock = socket.tcp()
     sock:settimeout(self.timeout)
   end
-  local pool = ngx and { pool = table.concat({ self.host, arg(self.port), arg(self.db), self.user or "" }, ":") }
+  -- pooled connections are authenticated: the pool is keyed by the whole identity
+  local pool = ngx and { pool = table.concat({ self.host, arg(self.port), arg(self.db), self.user or "",
+    ngx.md5(secrets[self] or "") }, ":") }
   local ok, err = sock:connect(self.host, self.port, pool)
   if not ok then
     sock:close()
