@@ -34,6 +34,7 @@ cli.EXIT = {
   api = 10,             -- the server said no
   invalid = 11,         -- a value refused before sending (validation)
   aborted = 12,         -- a write not confirmed
+  store = 13,           -- the state store cannot be reached (no login, no budget)
   interrupted = 130,    -- Ctrl-C
 }
 
@@ -44,7 +45,7 @@ local KIND_EXIT = {
   network = "network", timeout = "network", tls = "network", closed = "network",
   http = "server", protocol = "server",
   api = "api", moved = "api",
-  invalid = "invalid",
+  invalid = "invalid", store = "store",
 }
 
 cli.EXIT_HELP = [[
@@ -56,6 +57,7 @@ Exit status:
       credentials or token     10  the server refused the request
    4  account locked           11  a value refused before sending
    5  session expired          12  a write not confirmed
+                               13  the state store cannot be reached
  130  interrupted]]
 
 cli.ENV_HELP = [[

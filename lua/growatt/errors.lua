@@ -22,6 +22,7 @@ errors.kinds = {
   invalid = true,         -- a value the client refused to send
   closed = true,          -- the session was closed
   moved = true,           -- v1 -1: the account lives on another server
+  store = true,           -- the state store (Redis, say) cannot be reached: no login, no budget
 }
 
 local Error = {}

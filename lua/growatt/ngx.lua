@@ -25,6 +25,7 @@ local growatt = require("growatt")
 local errors = require("growatt.errors")
 local store = require("growatt.store")
 local store_shdict = require("growatt.store_shdict")
+local store_redis = require("growatt.store_redis")
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 
@@ -43,6 +44,8 @@ M.OPTIONS = {
                              -- thread VM (lua_worker_thread_vm_pool_size) (default: timeout + 5)
   keepalive = "number",      -- seconds a thread VM keeps an unused session open, with its
                              -- connection and TLS session (default 60; 0: none is kept)
+  redis = "table",           -- growatt.store_redis options: the session state (and the login
+                             -- lock) in Redis, shared by several nginx hosts (docs/several-hosts.md)
 }
 
 -- growatt.new options that cannot cross into a worker thread, or that this module sets.
@@ -54,8 +57,10 @@ local NOT_HERE = {
 
 M.DEFAULTS = { shdict = "growatt", pool = "growatt", timeout = 30 }
 
--- The password hash of each client, kept out of the client table (which users may print).
+-- The password hash of each client, kept out of the client table (which users may print);
+-- so are its Redis options, which may hold a password.
 local hashes = setmetatable({}, { __mode = "k" })
+local redis_options = setmetatable({}, { __mode = "k" })
 
 local Client = {}
 M.Client = Client
@@ -156,18 +161,23 @@ function M.new(opts)
   local account = store.key(probe.server_url, opts.username)
   probe:close()
   local shdict = opts.shdict or M.DEFAULTS.shdict
+  local redis_ok, redis = pcall(function() return opts.redis and store_redis.new(opts.redis) end)
+  if not redis_ok then
+    raise("growatt.ngx.new: option 'redis': " .. tostring(redis):gsub("^.-store_redis%.new: ", ""), 2)
+  end
   local client = setmetatable({
     username = opts.username,
     account = account, -- the user at the server: the key of the shared session
     pool = opts.pool or M.DEFAULTS.pool,
     shdict = shdict,
     dict = ngx.shared[shdict],
-    store = store_shdict.new(shdict, account),
+    store = redis or store_shdict.new(shdict, account),
     options = api_options,
     wait = opts.wait or (opts.timeout or M.DEFAULTS.timeout) + 5,
     keepalive = opts.keepalive,
   }, Client)
   hashes[client] = opts.password_hash or growatt.hash_password(opts.password)
+  redis_options[client] = opts.redis
   return client
 end
 
@@ -175,7 +185,22 @@ end
 -- Shared state
 
 function Client:_account()
-  return self.store:load().accounts[self.account] or {}
+  local accounts = self.store:load().accounts -- {} from a store that cannot be read
+  local account = type(accounts) == "table" and accounts[self.account]
+  return type(account) == "table" and account or {}
+end
+
+-- The cross-worker login lock: the store's own (Redis: one for every host) or the shared
+-- dict's. Returns a true value when taken, false when another holds it, or nil and an error.
+function Client:_lock(name)
+  if not self.store.lock then return (self.dict:add(name, ngx.worker.pid(), self.wait)) end
+  local token, err = self.store:lock(name, self.wait)
+  if token == nil then return nil, errors.new("store", "no login while the login lock cannot be taken: " .. err) end
+  return token
+end
+
+function Client:_unlock(name, token)
+  if self.store.unlock then self.store:unlock(name, token) else self.dict:delete(name) end
 end
 
 -- The shared account when it holds a live session (as the session policy takes one up)
@@ -215,6 +240,7 @@ end
 function Client:_thread(job)
   job.options, job.shdict, job.username, job.account = self.options, self.shdict, self.username, self.account
   job.keepalive = self.keepalive
+  job.redis = redis_options[self]
   local deadline = ngx.now() + self.wait
   while true do
     local ok, done, out = pcall(ngx.run_worker_thread, self.pool, M.THREAD_MODULE, "call", job)
@@ -247,15 +273,18 @@ function Client:_login_and_call(job, stale)
       if not job.method then return { requests = 0, results = { n = 1, account.login } } end
       return self:_thread(job)
     end
-    if self.dict:add(lock, ngx.worker.pid(), self.wait) then
+    local held, lerr = self:_lock(lock)
+    if held then
       -- a login may have ended between our look and the lock: look again
       if not self:_session(stale) then
         job.hash = hashes[self]
         local out = self:_thread(job)
-        self.dict:delete(lock)
+        self:_unlock(lock, held)
         return out
       end
-      self.dict:delete(lock)
+      self:_unlock(lock, held)
+    elseif lerr then
+      return { results = { n = 2, nil, lerr }, requests = 0 }
     elseif ngx.now() >= deadline then
       local err = errors.new("timeout", "waited " .. self.wait .. " s for another worker's login")
       return { results = { n = 2, nil, err }, requests = 0 }
@@ -293,8 +322,8 @@ end
 --- Forgets the shared session: the next call of any worker logs in again.
 function Client:logout()
   local ok, err = self.store:update(function(state)
-    local account = state.accounts[self.account]
-    if account then account.cookies, account.login, account.verifier = nil, nil, nil end
+    local account = type(state.accounts) == "table" and state.accounts[self.account]
+    if type(account) == "table" then account.cookies, account.login, account.verifier = nil, nil, nil end
   end)
   if not ok then ngx.log(ngx.WARN, "growatt: cannot save the session state: ", err) end
 end

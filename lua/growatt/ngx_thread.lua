@@ -18,6 +18,7 @@
 --     shdict    the lua_shared_dict's name
 --     username  the user
 --     account   the user at the server (growatt.store.key): the shared session's key
+--     redis     growatt.store_redis options, when the state lives in Redis instead
 --     hash      the password hash, when the job may log in (policy.login: the stored
 --               session if there is one, else a login, under the login guard)
 --     method, args = { n = k, ... }   the Api method to run and its arguments (optional)
@@ -38,6 +39,7 @@ local growatt = require("growatt")
 local core = require("growatt.core")
 local errors = require("growatt.errors")
 local store_shdict = require("growatt.store_shdict")
+local store_redis = require("growatt.store_redis")
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 
@@ -128,7 +130,7 @@ local function api_for(job, key)
   end
   local options = {}
   for k, v in pairs(job.options or {}) do options[k] = v end
-  options.store = store_shdict.new(job.shdict, job.account)
+  options.store = job.redis and store_redis.shared(job.redis) or store_shdict.new(job.shdict, job.account)
   return growatt.new(options)
 end
 
@@ -136,7 +138,7 @@ end
 function M.call(job)
   local keepalive = job.keepalive or M.KEEPALIVE
   evict(core.now())
-  local key = canonical({ job.shdict, job.account, job.options or {} })
+  local key = canonical({ job.shdict, job.account, job.options or {}, job.redis or false })
   local api = api_for(job, key)
   local before = api._stats.requests
   local out = {}

@@ -211,13 +211,36 @@ local function refusal(p, acc, req, now, used, leaves)
   end
 end
 
+-- When each Api last found the store answering (an update, or a session taken up from it).
+local store_seen = setmetatable({}, { __mode = "k" })
+
+-- Seconds a read with a session in hand goes on while the store cannot be updated, for
+-- stores that do not say (their `grace` field).
+policy.STORE_GRACE = 30
+
+-- Why a request the store could not record must not be sent (a `store` error), or nil.
+-- Never a login: other processes sharing the store would not know of it and log in too.
+-- A read with a session in hand goes on for the store's grace period after the store last
+-- answered; after that the budget and the lock cannot be kept, and nothing else is sent.
+local function unstored(api, req, now, message)
+  local seen, grace = store_seen[api], api.store.grace or policy.STORE_GRACE
+  if req.login then
+    return errors.new("store", "no login while the state store cannot record it (other processes would log " ..
+      "in too): " .. tostring(message))
+  elseif not req.write and in_use[api] and seen and now - seen <= grace then
+    return nil
+  end
+  return errors.new("store", string.format("the state store cannot record requests (%s), so the budget and " ..
+    "the lock cannot be kept; %s", tostring(message),
+    req.write and "no write without it" or ("no read beyond " .. grace .. " s of it")))
+end
+
 -- Checks the guard and the budget and counts the request, in one store update. Returns an
--- error when the request must not be sent. A store that cannot save does not stop calls:
--- the checks ran on what it loaded.
+-- error when the request must not be sent, also when the store cannot be updated (unstored).
 local function admit(api, req, now)
   local p, refused = api.policy, nil
   local window = p.budget and p.budget.window or policy.DEFAULT_WINDOW
-  update_account(api, account_key(api, req), function(acc)
+  local saved, message = update_account(api, account_key(api, req), function(acc)
     local used, oldest, size = counted(acc.requests, window, now)
     refused = refusal(p, acc, req, now, used, oldest and oldest + size + window)
     if refused then return end
@@ -227,6 +250,7 @@ local function admit(api, req, now)
       acc.logins = (acc.logins or 0) + 1
     end
   end)
+  if saved then store_seen[api] = now elseif not refused then refused = unstored(api, req, now, message) end
   return refused
 end
 
@@ -347,6 +371,7 @@ local function take_up(api, name, acc, origin)
   api.session:set_cookies(acc.cookies)
   jar_origin[api] = origin
   api.username, api.user_id, in_use[api] = name, acc.user_id, acc.cookies
+  store_seen[api] = policy.now()
   api._stats.reused = api._stats.reused + 1
   return acc.login
 end

@@ -42,8 +42,8 @@ local function read(self)
   local text = self.dict:get(self.key)
   if text == nil then return nil end
   local account = type(text) == "string" and json.decode(text) or false
-  local state = store.checked(self, { accounts = { [self.username] = account } }, "lua_shared_dict")
-  account = state.accounts[self.username]
+  local state = store.checked(self, { accounts = { [self.account] = account } }, "lua_shared_dict")
+  account = state.accounts[self.account]
   if next(account) ~= nil then return account end
 end
 
