@@ -207,7 +207,7 @@ end
 -- other than `stale`, made with this client's password (its verifier proves it); else nil.
 function Client:_session(stale)
   local state = self.store:load()
-  local account = state.accounts[self.account]
+  local account = type(state.accounts) == "table" and state.accounts[self.account]
   if type(account) == "table" and type(account.cookies) == "string" and account.cookies ~= ""
     and account.cookies ~= stale and type(account.login) == "table" and store.valid_salt(state.salt)
     and account.verifier == store.verifier(state, hashes[self]) then
