@@ -469,6 +469,19 @@ describe("the sandbox as a Growatt emulator", function()
       assert.near(last.epvToday, last.epv1Today + last.epv2Today, 0.15)
     end)
 
+    it("SPH: the ShinePhone and v1 replies agree about the day", function()
+      logged_in()
+      local info = py:request("GET", "newMixApi.do", { { "op", "getMixInfo" }, { "mixId", SPH } }).json.obj
+      local detail = py:request("POST", "newMixApi.do", { { "op", "getEnergyProdAndCons_KW" }, { "plantId", PLANT },
+        { "mixId", SPH }, { "type", "0" }, { "date", TODAY } }).json.obj
+      local last = v1("POST", "device/mix/mix_last_data", "mix_sn", SPH)
+      assert.near(tonumber(info.epvToday), last.epvtoday, 0.051)
+      assert.near(tonumber(info.eBatChargeToday), last.echarge1Today, 0.051)
+      assert.near(tonumber(detail.eChargeToday), last.eChargeToday, 0.051)
+      assert.near(tonumber(detail.echarge1), last.echarge1, 0.051)
+      assert.is_true(last.eChargeToday > 0 and last.echarge1 > 0)
+    end)
+
     it("legacy storage: the battery's and the load's energies agree across the two replies", function()
       logged_in()
       local bean = py:request("GET", "newStorageAPI.do",
