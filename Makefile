@@ -64,10 +64,12 @@ demo:
 	@$(MAKE) --no-print-directory build
 	@sh tools/demo
 
+# The sandbox in the foreground until Ctrl-C (`make sandbox PORT=8080 SEED=2`); it prints its URL,
+# the demo user, password and v1 token. docs/sandbox.md tells how to point clients at it.
 sandbox:
 	@sh tools/deps --base
 	@$(MAKE) --no-print-directory build
-	LUA_PATH='$(LUA_PATH_DEV)' lua5.4 -e 'require("growatt.sandbox").run{port = tonumber(os.getenv("PORT"))}'
+	@LUA_PATH='$(LUA_PATH_DEV)' lua5.4 -e 'require("growatt.sandbox").run{port = tonumber(os.getenv("PORT")), seed = tonumber(os.getenv("SEED"))}'
 
 # Benchmarks against the sandbox (not part of `make test`): writes bench/RESULTS.md.
 bench: deps

@@ -799,6 +799,11 @@ describe("growatt (command line)", function()
         sh("sleep 0.05")
       end
       assert.truthy(sandbox_url, read(out))
+      -- it prints what to try it with, and that works
+      local printed = read(out)
+      assert.matches("user demo, password demo%-password", printed)
+      assert.matches("token demo%-token %(OpenAPI v1: " .. sandbox_url:gsub("%p", "%%%0") .. "v1/%)", printed)
+      assert.matches('"error_code":0', sh("curl -s -H 'token: demo-token' " .. q(sandbox_url .. "v1/plant/list")))
       local pid = read(pidfile):match("%d+")
       assert.matches("^200", sh("curl -s -o /dev/null -w '%{http_code}' " .. q(sandbox_url .. "__sandbox/stats")))
       sh("kill -INT -" .. pid)

@@ -35,10 +35,13 @@ function M.is_array(t) return getmetatable(t) == array_mt end
 
 M.DEFAULT_SEED = 1
 
+-- The demo account and its v1 token (`growatt sandbox` prints them on start).
+M.DEMO = { user = "demo", password = "demo-password", token = "demo-token" }
+
 local function accounts()
   return {
     demo = {
-      id = 1234567, name = "demo", password = "demo-password", email = "demo@example.com",
+      id = 1234567, name = M.DEMO.user, password = M.DEMO.password, email = "demo@example.com",
       rightlevel = 1, timezone = 1, language = "en", country = "Netherlands",
       token = "5b0d7c1a9e3f4d2c8a6b1e0f7d3c9a21", last_login = "2026-11-24 07:15:02",
       plants = M.array({ "2222207", "2222208", "2222209" }),
@@ -301,6 +304,157 @@ function M.day_totals(state, device, date, energy)
   return t
 end
 
+
+---------------------------------------------------------------------------
+-- Present values and lifetime totals that several endpoint modules report.
+
+-- Present power flows of a device (W). A mix inverter's `power` is its PV power; other
+-- devices' is their AC output. A house that draws from the grid exports nothing; else it
+-- uses a third of the output and exports the rest.
+function M.flows(state, device)
+  local b = M.battery_of(state, device) or { charge = 0, discharge = 0, to_user = 0 }
+  local pv = device.type == "mix" and device.power or device.power + b.charge - b.discharge
+  local out = pv - b.charge + b.discharge
+  local load, to_grid = out + b.to_user, 0
+  if b.to_user == 0 then
+    load = math.floor(out / 3 + 0.5)
+    to_grid = out - load
+  end
+  return { pv = pv, charge = b.charge, discharge = b.discharge, out = out, load = load,
+           to_grid = to_grid, to_user = b.to_user }
+end
+
+-- PV strings: { v, i, p } each, sharing `pv` watts by voltage.
+function M.strings(device, pv)
+  local list, total = {}, 0
+  for _, v in ipairs(device.pv_voltages) do total = total + v end
+  for i, v in ipairs(device.pv_voltages) do
+    local p = total > 0 and pv * v / total or 0
+    list[i] = { v = v, p = p, i = v > 0 and p / v or 0 }
+  end
+  return list
+end
+
+-- Lifetime energies of a device (kWh), from its total production.
+function M.lifetime(state, device)
+  local b = M.battery_of(state, device) or { charged = 0, discharged = 0 }
+  local total = device.total_energy
+  return { pv = total, load = total * 0.82, export = total * 0.41, import = total * 0.23,
+           charge = b.charged, discharge = b.discharged }
+end
+
+local function round(x, decimals)
+  local m = 10 ^ (decimals or 1)
+  return math.floor(x * m + 0.5) / m
+end
+
+-- temp1..temp5 (C): the inverter, its IPM and boost stage; MINs and SPHs report 0 for the
+-- last two, which they do not have.
+function M.temperatures(device)
+  local list = {}
+  for i = 1, 5 do list[i] = i <= 3 and round(device.temperature + (i - 1) * 2.5) or 0 end
+  return list
+end
+
+-- The record a MIN (tlx) reports, in JSON numbers: ShinePhone's getTlxDetailData `data` and
+-- the v1 tlx_last_data share it. `date` is the sandbox's today: its energies are the day's
+-- 5-minute curve added up, so today's energy is the integral of the power curve.
+function M.tlx_record(state, device, date)
+  local f, t, life = M.flows(state, device), M.day_totals(state, device, date), M.lifetime(state, device)
+  local b = M.battery_of(state, device) or { soc = 0 }
+  local d = {
+    serialNum = device.sn, ppv = f.pv, pac = f.out, psystem = f.out, fac = device.frequency,
+    vacrs = device.grid_voltage, pself = f.load - f.to_user, pacToGridTotal = f.to_grid,
+    pacToUserTotal = f.to_user, pacToLocalLoad = f.load, bmsSoc = b.soc,
+    bdc1ChargePower = f.charge, bdc1DischargePower = f.discharge, bdc2ChargePower = 0, bdc2DischargePower = 0,
+    bdc1ChargeTotal = life.charge, bdc1DischargeTotal = life.discharge, bdc2ChargeTotal = 0, bdc2DischargeTotal = 0,
+    epvTotal = round(life.pv), status = 1, lost = false,
+  }
+  local today_, total = {
+    eac = t.pv - t.charge + t.discharge, charge = t.charge, discharge = t.discharge, acCharge = 0,
+    system = t.pv, self = t.load - t.import, toGrid = t.export, toUser = t.import, localLoad = t.load,
+  }, {
+    eac = life.pv, charge = life.charge, discharge = life.discharge, acCharge = 0, system = life.pv,
+    self = life.load - life.import, toGrid = life.export, toUser = life.import, localLoad = life.load,
+  }
+  for name, wire in pairs({ eac = "eac", charge = "echarge", discharge = "edischarge", acCharge = "eacCharge",
+                            system = "esystem", self = "eself", toGrid = "etoGrid", toUser = "etoUser",
+                            localLoad = "elocalLoad" }) do
+    d[wire .. "Today"], d[wire .. "Total"] = round(today_[name]), round(total[name])
+  end
+  local s = M.strings(device, f.pv)
+  for i = 1, 4 do
+    local si = s[i] or { v = 0, i = 0, p = 0 }
+    local share = f.pv > 0 and si.p / f.pv or 0
+    d["vpv" .. i], d["ipv" .. i], d["ppv" .. i] = si.v, round(si.i, 2), round(si.p)
+    d["epv" .. i .. "Today"], d["epv" .. i .. "Total"] = round(t.pv * share), round(life.pv * share)
+  end
+  for i, temp in ipairs(M.temperatures(device)) do d["temp" .. i] = temp end
+  return d
+end
+
+---------------------------------------------------------------------------
+-- The fields real clients read, per API and device type: the keys of Home Assistant's
+-- growatt_server sensors, looked up in the union of the replies it merges (`from`). The
+-- sandbox serves every one (spec/emulator_spec.lua checks it); `absent` names keys that a
+-- client reads but Growatt does not send there, and neither does the sandbox.
+
+local function words(s)
+  local list = {}
+  for w in s:gmatch("%S+") do list[#list + 1] = w end
+  return list
+end
+
+local TLX_KEYS = words [[
+  eacToday eacTotal epvToday epvTotal ppv pac psystem pself fac vacrs bmsSoc
+  epv1Today epv1Total vpv1 ipv1 ppv1 epv2Today epv2Total vpv2 ipv2 ppv2
+  epv3Today epv3Total vpv3 ipv3 ppv3 epv4Today epv4Total vpv4 ipv4 ppv4
+  temp1 temp2 temp3 temp4 temp5
+  echargeToday echargeTotal edischargeToday edischargeTotal eacChargeToday eacChargeTotal
+  bdc1ChargePower bdc1ChargeTotal bdc1DischargePower bdc1DischargeTotal
+  bdc2ChargePower bdc2ChargeTotal bdc2DischargePower bdc2DischargeTotal
+  etoGridToday etoGridTotal etoUserToday etoUserTotal elocalLoadToday elocalLoadTotal
+  esystemToday esystemTotal eselfToday eselfTotal pacToLocalLoad pacToUserTotal pacToGridTotal ]]
+
+local function without(list, name)
+  local out = {}
+  for _, k in ipairs(list) do
+    if k ~= name then out[#out + 1] = k end
+  end
+  return out
+end
+
+M.FIELDS = {
+  legacy = {
+    total = { from = "getAllDeviceList without deviceList",
+              keys = words "plantMoneyText totalMoneyText todayEnergy invTodayPpv totalEnergy nominalPower" },
+    inverter = { from = "getInverterDetailData", keys = words [[
+      powerToday powerTotal vpv1 ipv1 ppv1 vpv2 ipv2 ppv2 vpv3 ipv3 ppv3 ppv vacr iacr fac pac pacr
+      ipmTemperature temperature ]] },
+    storage = { from = "getStorageParams_sacolar storageDetailBean + getEnergyOverviewData_sacolar obj",
+                keys = words [[
+      eBatDisChargeToday eBatDisChargeTotal eacDisChargeToday eacDisChargeTotal eopDischrToday eopDischrTotal
+      eacChargeToday eacChargeTotal eChargeToday eChargeTotal epvToday epvTotal ppv ppv2 capacity
+      pCharge pDischarge pBat rateVA pAcInPut eToUserToday eToUserTotal outPutPower vGrid vpv vpv2
+      freqOutPut outPutVolt freqGrid iAcCharge iChargePV1 iChargePV2 chgCurr outPutCurrent vBat loadPercent ]] },
+    mix = { from = "getMixInfo + getEnergyOverview + getSystemStatus_KW + getEnergyProdAndCons_KW obj",
+            keys = words [[
+      capacity eBatChargeToday eBatChargeTotal eBatDisChargeToday eBatDisChargeTotal epvToday epvTotal
+      pDischarge1 vbat vpv1 vpv2 elocalLoadToday elocalLoadTotal etoGridToday etogridTotal
+      chargePower pLocalLoad pPv1 pPv2 ppv pactogrid pactouser pdisCharge1 vAc1
+      eCharge eChargeToday eChargeToday1 echarge1 etouser chartData ]] },
+    -- Growatt's getTlxDetailData has no epvToday: clients take it from getEnergyOverview.
+    tlx = { from = "getTlxDetailData data", keys = without(TLX_KEYS, "epvToday"), absent = { "epvToday" } },
+  },
+  v1 = {
+    tlx = { from = "tlx_data_info + tlx_set_info + tlx_last_data data", keys = TLX_KEYS },
+    mix = { from = "mix_data_info + mix_last_data data", keys = words [[
+      bmsSOC vbat vpv1 vpv2 vac1 pcharge1 pdischarge1 pacToGridTotal pacToUserR fac
+      temp1 temp2 temp3 temp4 temp5 ppv1 ppv2 ppv echarge1Today echarge1Total edischarge1Today edischarge1Total
+      epvtoday epvTotal esystemtoday eselfToday etoUserToday etoGridToday etogridTotal
+      elocalLoadToday elocalLoadTotal echarge1 eChargeToday time ]] },
+  },
+}
 
 ---------------------------------------------------------------------------
 -- Settings: what the settings endpoints (sandbox/settings.lua) serve and their writes

@@ -305,7 +305,11 @@ function M.run(opts)
     io.stderr:write(err, "\n")
     return nil, err
   end
-  io.stdout:write("growatt sandbox listening on ", sb.url, "\n")
+  local demo = require("growatt.sandbox.data").DEMO
+  io.stdout:write("growatt sandbox listening on ", sb.url, "\n",
+    "  user ", demo.user, ", password ", demo.password, " (ShinePhone API)\n",
+    "  token ", demo.token, " (OpenAPI v1: ", sb.url, "v1/)\n",
+    "  docs/sandbox.md: pointing clients at it, faults, the control API under ", sb.url, "__sandbox/\n")
   io.stdout:flush()
   -- os.execute ignores SIGINT in this process while the shell runs, so Ctrl-C ends the
   -- shell's wait and we go on to stop nginx.

@@ -260,40 +260,7 @@ end
 
 local MIX_CHART = { ppv = "pv", sysOut = "load", pacToGrid = "export", pacToUser = "import", pdischarge = "discharge" }
 
--- Present power flows of a device (W). A mix inverter's `power` is its PV power; other
--- devices' is their AC output. A house that draws from the grid exports nothing; else it
--- uses a third of the output and exports the rest.
-local function flows(state, device)
-  local b = data.battery_of(state, device) or { charge = 0, discharge = 0, to_user = 0 }
-  local pv = device.type == "mix" and device.power or device.power + b.charge - b.discharge
-  local out = pv - b.charge + b.discharge
-  local load, to_grid = out + b.to_user, 0
-  if b.to_user == 0 then
-    load = math.floor(out / 3 + 0.5)
-    to_grid = out - load
-  end
-  return { pv = pv, charge = b.charge, discharge = b.discharge, out = out, load = load,
-           to_grid = to_grid, to_user = b.to_user }
-end
-
--- PV strings: { v, i, p } each, sharing `pv` watts by voltage.
-local function strings(device, pv)
-  local list, total = {}, 0
-  for _, v in ipairs(device.pv_voltages) do total = total + v end
-  for i, v in ipairs(device.pv_voltages) do
-    local p = total > 0 and pv * v / total or 0
-    list[i] = { v = v, p = p, i = v > 0 and p / v or 0 }
-  end
-  return list
-end
-
--- Lifetime energies of a device (kWh), from its total production.
-local function lifetime(state, device)
-  local b = data.battery_of(state, device) or { charged = 0, discharged = 0 }
-  local total = device.total_energy
-  return { pv = total, load = total * 0.82, export = total * 0.41, import = total * 0.23,
-           charge = b.charged, discharge = b.discharged }
-end
+local flows, strings, lifetime = data.flows, data.strings, data.lifetime
 
 local function money(plant, kwh) return num(kwh * plant.price) end
 
@@ -453,36 +420,7 @@ end
 -- TLX (MIN) inverters and their batteries
 
 local function tlx_detail(ctx, _, device)
-  local state = ctx.state
-  local f, t, life = flows(state, device), data.day_totals(state, device, today()), lifetime(state, device)
-  local d = {
-    serialNum = device.sn, ppv = f.pv, pac = f.out, fac = device.frequency, vacrs = device.grid_voltage,
-    pself = f.load - f.to_user, pacToGridTotal = f.to_grid, pacToUserTotal = f.to_user, pacToLocalLoad = f.load,
-    bdc1ChargePower = f.charge, bdc1DischargePower = f.discharge, bdc2ChargePower = 0, bdc2DischargePower = 0,
-    bdc1ChargeTotal = life.charge, bdc1DischargeTotal = life.discharge, bdc2ChargeTotal = 0, bdc2DischargeTotal = 0,
-    status = 1, lost = false,
-  }
-  local today_, total = {
-    eac = t.pv - t.charge + t.discharge, charge = t.charge, discharge = t.discharge, acCharge = 0,
-    system = t.pv, self = t.load - t.import, toGrid = t.export, toUser = t.import, localLoad = t.load,
-  }, {
-    eac = life.pv, charge = life.charge, discharge = life.discharge, acCharge = 0, system = life.pv,
-    self = life.load - life.import, toGrid = life.export, toUser = life.import, localLoad = life.load,
-  }
-  for name, wire in pairs({ eac = "eac", charge = "echarge", discharge = "edischarge", acCharge = "eacCharge",
-                            system = "esystem", self = "eself", toGrid = "etoGrid", toUser = "etoUser",
-                            localLoad = "elocalLoad" }) do
-    d[wire .. "Today"], d[wire .. "Total"] = round(today_[name]), round(total[name])
-  end
-  local s = strings(device, f.pv)
-  for i = 1, 4 do
-    local si = s[i] or { v = 0, i = 0, p = 0 }
-    local share = f.pv > 0 and si.p / f.pv or 0
-    d["vpv" .. i], d["ipv" .. i], d["ppv" .. i] = si.v, round(si.i, 2), round(si.p)
-    d["epv" .. i .. "Today"], d["epv" .. i .. "Total"] = round(t.pv * share), round(life.pv * share)
-  end
-  for i = 1, 5 do d["temp" .. i] = i <= 3 and round(device.temperature + (i - 1) * 2.5) or 0 end
-  return { data = d }
+  return { data = data.tlx_record(ctx.state, device, today()) }
 end
 
 local function tlx_params(_, plant, device)
@@ -585,6 +523,7 @@ end
 local function storage_info(ctx, _, device)
   local state = ctx.state
   local t, b, f = data.day_totals(state, device, today()), device.battery, flows(state, device)
+  local life = lifetime(state, device)
   local out = {
     vbat = num(b.voltage), capacity = num(b.soc, 0), loadPercent = num(f.load / device.nominal_power * 100),
     outPutPower = num(f.out), outPutVolt = num(device.grid_voltage), freqOutPut = num(device.frequency, 2),
@@ -592,10 +531,20 @@ local function storage_info(ctx, _, device)
     apparentPower = num(f.out), epvToday = num(t.pv), epvTotal = num(device.total_energy),
     eBatChargeToday = num(t.charge), eBatChargeTotal = num(b.charged),
     eBatDisChargeToday = num(t.discharge), eBatDisChargeTotal = num(b.discharged), batSn = device.sn .. "B",
+    vBat = num(b.voltage), ppv = num(f.pv), pCharge = num(f.charge), pDischarge = num(f.discharge),
+    pBat = num(f.charge - f.discharge), -- + charging, - discharging
+    rateVA = num(f.out), outPutCurrent = num(f.out / device.grid_voltage, 2),
+    -- from the grid: what the load draws (no grid charging in the sandbox's world)
+    pAcInPut = num(f.to_user), chgCurr = num(f.to_user / device.grid_voltage, 2), iAcCharge = "0",
+    eacChargeToday = "0", eacChargeTotal = "0",
+    eacDisChargeToday = num(t.import), eacDisChargeTotal = num(life.import),
+    eopDischrToday = num(t.load), eopDischrTotal = num(life.load),
   }
   for i, s in ipairs(strings(device, f.pv)) do
     out["vpv" .. i], out["pCharge" .. i], out["iChargePV" .. i] = num(s.v), num(s.p), num(s.i, 2)
+    out["ppv" .. i] = num(s.p)
   end
+  out.vpv = out.vpv1 -- the first string, as SPF models name it
   return out
 end
 
@@ -704,7 +653,9 @@ local function dated(p)
 end
 
 -- One entry per read: path, op, and
---   need     parameters that must be present (besides plant and device)
+--   need     parameters that must be present (besides plant and device). Growatt does not
+--            ask for `language`, `lan` or page numbers (growattServer up to 1.5.0 sent
+--            getAllDeviceList without a language), so neither does the sandbox.
 --   plant    the parameter naming a plant of the user (optional_plant: it may be absent)
 --   device   the parameter naming a device of the user, whose type is in `kinds`
 --   dated    the request carries type and date, checked against each other
@@ -713,14 +664,11 @@ end
 local READS = {
   { "PlantDetailAPI.do", nil, plant = "plantId", need = { "type", "date" }, dated = true, envelope = "back",
     build = plant_detail },
-  { "newTwoPlantAPI.do", "getAllPlantListTwo", need = { "language", "pageSize", "toPageNum" }, envelope = "flat",
-    build = plant_list_two },
-  { "newTwoPlantAPI.do", "getAllDeviceListTwo", plant = "plantId", need = { "pageNum", "pageSize" },
-    envelope = "flat", build = device_list(false) },
-  { "newTwoPlantAPI.do", "getAllDeviceList", plant = "plantId", need = { "language" }, envelope = "flat",
-    build = device_list(true) },
-  { "newTwoPlantAPI.do", "getUserCenterEnertyDataByPlantid", plant = "plantId", need = { "language" },
-    envelope = "flat", build = plant_energy_data },
+  { "newTwoPlantAPI.do", "getAllPlantListTwo", envelope = "flat", build = plant_list_two },
+  { "newTwoPlantAPI.do", "getAllDeviceListTwo", plant = "plantId", envelope = "flat", build = device_list(false) },
+  { "newTwoPlantAPI.do", "getAllDeviceList", plant = "plantId", envelope = "flat", build = device_list(true) },
+  { "newTwoPlantAPI.do", "getUserCenterEnertyDataByPlantid", plant = "plantId", envelope = "flat",
+    build = plant_energy_data },
   { "newPlantAPI.do", "getEnergyStorageData", plant = "plantId", need = { "type", "date" }, dated = true,
     envelope = "flat", build = dashboard },
   { "newInverterAPI.do", "getInverterData", device = "id", kinds = INVERTER, need = { "type", "date" },
@@ -736,9 +684,9 @@ local READS = {
   { "newTlxApi.do", "getSystemStatus_KW", plant = "plantId", device = "id", kinds = TLX, build = system_status },
   { "newTlxApi.do", "getEnergyOverview", plant = "plantId", device = "id", kinds = TLX, build = energy_overview },
   { "newTlxApi.do", "getEnergyProdAndCons_KW", plant = "plantId", device = "id", kinds = TLX,
-    need = { "language", "type", "date" }, dated = true, build = prod_cons },
-  { "newTlxApi.do", "getBatInfo", device = "serialNum", kinds = BAT, need = { "lan" }, build = battery_info },
-  { "newTlxApi.do", "getBatDetailData", plant = "plantId", device = "id", kinds = BAT, need = { "lan" },
+    need = { "type", "date" }, dated = true, build = prod_cons },
+  { "newTlxApi.do", "getBatInfo", device = "serialNum", kinds = BAT, build = battery_info },
+  { "newTlxApi.do", "getBatDetailData", plant = "plantId", device = "id", kinds = BAT,
     envelope = "data", build = battery_detail },
   { "newMixApi.do", "getMixInfo", plant = "plantId", optional_plant = true, device = "mixId", kinds = MIX,
     build = mix_info },

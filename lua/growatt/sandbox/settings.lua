@@ -277,13 +277,13 @@ local function write(req, ctx, place, kinds, key, types, target, prefix)
 end
 
 -- POST newTcpsetAPI.do op=mixSetApiNew|spaSetApi|tlxSet: everything in the query, or (the
--- TLX time segment) op in the query and the rest in the form.
-local function tcpset(op)
+-- TLX time segment) op in the query and the rest in the form. `place` forces one place.
+local function tcpset(op, place)
   local spec = TCPSET[op]
   local function bean(ctx) return ctx.state.settings[spec.settings][ctx.params.serialNum] end
   return function(req, ctx)
-    local place = op == "tlxSet" and place_of(req) == "form" and "form" or "query"
-    return write(req, ctx, place, spec.kinds, "type", spec.types, bean, "param")
+    local where = place or (op == "tlxSet" and place_of(req) == "form" and "form" or "query")
+    return write(req, ctx, where, spec.kinds, "type", spec.types, bean, "param")
   end
 end
 
@@ -422,6 +422,8 @@ function M.register(server)
   server.route("newLoginAPI.do", "getSetPass", tlx_enabled, session)
   for op in pairs(TCPSET) do server.route("newTcpsetAPI.do", op, tcpset(op), session) end
   server.route("tcpSet.do", "inverterSet", classic_set, session)
+  -- growattServer 1.4.0 posted the SPH and SPA writes to tcpSet.do, op and all in the form.
+  for _, op in ipairs({ "mixSetApiNew", "spaSetApi" }) do server.route("tcpSet.do", op, tcpset(op, "form"), session) end
   server.route("noahDeviceApi/noah/set", nil, noah_set, session)
   server.route("commonDeviceSetC/setInverter", nil, classic_page, session)
 end

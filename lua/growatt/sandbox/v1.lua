@@ -20,7 +20,7 @@ local M = {}
 
 M.WINDOW = 300
 M.TOKENS = {
-  ["demo-token"] = "demo",
+  [data.DEMO.token] = data.DEMO.user,
   ["6eb6f069523055a339d71e5b1f6c88cc"] = "demo", -- the documented public test token
 }
 
@@ -350,6 +350,11 @@ local function last_data(state, d, point, totals)
   if d.type == "tlx" then
     r.bdc1Soc, r.bmsSoc = battery.soc or 0, battery.soc or 0
     r.bdc1ChargePower, r.bdc1DischargePower = battery.charge or 0, battery.discharge or 0
+    r.epvToday = round(totals.pv, 1)
+    -- the rest of a MIN's record as ShinePhone's getTlxDetailData has it, its strings included
+    for k, v in pairs(data.tlx_record(state, d, today())) do
+      if r[k] == nil or k:find("^[vip]pv%d") then r[k] = v end
+    end
   else -- SPH names
     r.epvtoday, r.esystemtoday = round(totals.pv, 1), round(totals.pv, 1)
     r.eselfToday = round(totals.pv - totals.export, 1)
@@ -357,6 +362,10 @@ local function last_data(state, d, point, totals)
     r.edischarge1Today, r.edischarge1Total = round(totals.discharge, 1), text(battery.discharged or 0)
     r.etogridTotal, r.bmsSOC, r.vbat = text(d.total_energy * 0.45), battery.soc or 0, battery.voltage or 0
     r.pcharge1, r.pdischarge1, r.pacToUserR = battery.charge or 0, battery.discharge or 0, r.pacToUserTotal
+    -- the load's energy today from the battery and straight from the panels
+    r.echarge1 = round(totals.discharge, 1)
+    r.eChargeToday = round(math.max(totals.load - totals.discharge - totals.import, 0), 1)
+    for i, temp in ipairs(data.temperatures(d)) do r["temp" .. i] = temp end
   end
   return r
 end
