@@ -38,9 +38,9 @@ describe("growatt.store_redis", function()
     return store_redis.new(opts)
   end
 
-  local function new_api(store, opts)
+  local function new_api(s, opts)
     opts = opts or {}
-    opts.server_url, opts.store, opts.retries = url, store, false
+    opts.server_url, opts.store, opts.retries = url, s, false
     return growatt.new(opts)
   end
 
