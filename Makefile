@@ -16,7 +16,7 @@ COREJIT := build/jit/growatt/core.so
 
 LUA_PATH_DEV := lua/?.lua;lua/?/init.lua;;
 
-.PHONY: all build deps test demo sandbox rock check lint clean bench soak
+.PHONY: all build deps test demo sandbox rock check lint clean bench soak docs
 .PHONY: quick hardening-build asan valgrind cppcheck fuzz
 
 all: build
@@ -49,6 +49,11 @@ quick: deps
 
 lint:
 	luacheck -q .
+
+# docs/api.md, docs/settings.md (their generated blocks) and types/growatt.lua from the
+# endpoint tables (tools/gendocs.lua); spec/docs_spec.lua fails when they are stale.
+docs: $(CORE54)
+	LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='build/5.4/?.so;;' lua5.4 tools/gendocs.lua
 
 demo:
 	@sh tools/deps --base

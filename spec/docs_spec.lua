@@ -1,0 +1,187 @@
+-- The manual and the editor types against the code: every public method is documented,
+-- the generated files are what tools/gendocs.lua makes now, the LuaLS definitions annotate
+-- every method, and the Lua examples of the manual compile.
+
+local growatt = require("growatt")
+local openapi = require("growatt.openapi")
+local gendocs = dofile("tools/gendocs.lua")
+
+local GENERATED = { "docs/api.md", "docs/settings.md", "types/growatt.lua" }
+
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+-- The public methods of a class table: functions whose names do not start with "_".
+local function public(class)
+  local names = {}
+  for k, v in pairs(class) do
+    if type(k) == "string" and type(v) == "function" and not k:match("^_") then names[#names + 1] = k end
+  end
+  table.sort(names)
+  return names
+end
+
+-- Documented method names by class name, from the generator.
+local function documented()
+  local out = {}
+  for _, entry in ipairs(gendocs.methods()) do
+    local set = {}
+    for _, rec in ipairs(entry.methods) do set[rec.name] = rec end
+    out[entry.class.name] = set
+  end
+  return out
+end
+
+-- The public methods of the classes that have no documentation, as "Class.name".
+local function undocumented()
+  local docs, missing = documented(), {}
+  local function check(class_name, class, doc_name, prefix)
+    for _, name in ipairs(public(class)) do
+      if not docs[doc_name][(prefix or "") .. name] then missing[#missing + 1] = class_name .. "." .. name end
+    end
+  end
+  check("growatt.Api", growatt.Api, "growatt.Api")
+  local own = {}
+  for k, v in pairs(openapi.OpenApi) do own[k] = v end
+  check("growatt.OpenApi", own, "growatt.OpenApi")
+  check("growatt.Min", openapi.Min, "growatt.OpenApi", "min_")
+  check("growatt.Sph", openapi.Sph, "growatt.OpenApi", "sph_")
+  return missing
+end
+
+describe("docs", function()
+  it("document every public method of growatt.Api, OpenApi and its device classes", function()
+    assert.same({}, undocumented())
+    local docs = documented()
+    local n = 0
+    for _ in pairs(docs["growatt.Api"]) do n = n + 1 end
+    assert.is_true(n >= 50, "growatt.Api has " .. n .. " documented methods")
+  end)
+
+  it("find a method installed without documentation", function()
+    growatt.Api.frobnicate = function() end
+    local ok, missing = pcall(undocumented)
+    growatt.Api.frobnicate = nil
+    assert.is_true(ok, missing)
+    assert.same({ "growatt.Api.frobnicate" }, missing)
+  end)
+
+  it("document no method that does not exist", function()
+    local classes = { ["growatt.Api"] = growatt.Api, ["growatt.OpenApi"] = openapi.OpenApi }
+    for class_name, set in pairs(documented()) do
+      for name in pairs(set) do
+        assert.is_function(classes[class_name][name], class_name .. "." .. name .. " is documented but missing")
+      end
+    end
+  end)
+
+  it("refuse to generate when an endpoint entry has no doc field", function()
+    local ep = growatt.Api._endpoints.tlx_detail
+    local doc = ep.doc
+    ep.doc = nil
+    local ok, err = pcall(gendocs.methods)
+    ep.doc = doc
+    assert.is_false(ok)
+    assert.matches("tlx_detail has no doc field", err, 1, true)
+  end)
+
+  it("are what tools/gendocs.lua makes from the tables now (run `make docs`)", function()
+    local out = os.tmpname()
+    os.remove(out)
+    assert(os.execute("mkdir -p '" .. out .. "/docs' '" .. out .. "/types'"))
+    local files = gendocs.generate(".")
+    gendocs.write(files, out)
+    for _, path in ipairs(GENERATED) do
+      assert.is_string(files[path], path)
+      assert.is_true(read(out .. "/" .. path) == read(path), path .. " is stale: run `make docs`")
+    end
+    os.execute("rm -rf '" .. out .. "'")
+  end)
+
+  it("notice a generated block edited by hand", function()
+    local api_md = read("docs/api.md")
+    local files = gendocs.generate(".")
+    assert.equal(api_md, files["docs/api.md"])
+    local edited = api_md:gsub("%- sends `GET PlantListAPI%.do", "- sends `GET Elsewhere.do", 1)
+    assert.are_not.equal(api_md, edited)
+    local tmp = os.tmpname()
+    os.remove(tmp)
+    assert(os.execute("mkdir -p '" .. tmp .. "/docs'"))
+    local f = assert(io.open(tmp .. "/docs/api.md", "wb"))
+    f:write(edited)
+    f:close()
+    f = assert(io.open(tmp .. "/docs/settings.md", "wb"))
+    f:write(read("docs/settings.md"))
+    f:close()
+    local again = gendocs.generate(tmp)
+    os.execute("rm -rf '" .. tmp .. "'")
+    assert.equal(api_md, again["docs/api.md"]) -- the block is made again from the tables
+  end)
+
+  describe("types/growatt.lua", function()
+    local text = read("types/growatt.lua")
+
+    it("is valid Lua and a ---@meta file", function()
+      assert.truthy(text:match("^%-%-%-@meta growatt\n"))
+      local chunk = assert(load(text, "=types/growatt.lua"))
+      local ok, mod = pcall(chunk)
+      assert.is_true(ok, mod)
+      assert.is_function(mod.new)
+    end)
+
+    it("annotates every parameter and the results of every function", function()
+      local count, comments = 0, {}
+      for line in (text .. "\n"):gmatch("(.-)\n") do
+        local fname, params = line:match("^function ([%w_.:]+)%((.-)%) end$")
+        if fname then
+          count = count + 1
+          local block = table.concat(comments, "\n")
+          for p in params:gmatch("[%w_]+") do
+            assert.truthy(block:find("---@param " .. p .. "%??%s"), fname .. " has no ---@param " .. p)
+          end
+          assert.truthy(block:find("---@return ", 1, true), fname .. " has no ---@return")
+          comments = {}
+        elseif line:match("^%-%-%-") then
+          comments[#comments + 1] = line
+        else
+          comments = {}
+        end
+      end
+      assert.is_true(count >= 90, count .. " functions")
+    end)
+
+    it("defines every public method of the classes", function()
+      local function has(var, name)
+        return text:find("\nfunction " .. var .. ":" .. name .. "%(") or text:find("\n" .. var .. "%." .. name .. " = ")
+      end
+      for _, name in ipairs(public(growatt.Api)) do assert.truthy(has("Api", name), "Api:" .. name) end
+      for _, name in ipairs(public(openapi.OpenApi)) do assert.truthy(has("OpenApi", name), "OpenApi:" .. name) end
+      for _, name in ipairs(public(openapi.Min)) do assert.truthy(has("Min", name), "Min:" .. name) end
+      for _, name in ipairs(public(openapi.Sph)) do assert.truthy(has("Sph", name), "Sph:" .. name) end
+    end)
+
+    it("gives plant_list its parameter and its result's fields", function()
+      assert.truthy(text:find("---@param user_id string|integer", 1, true))
+      assert.truthy(text:find("---@return growatt.PlantListBack? result", 1, true))
+      assert.truthy(text:find("---@class growatt.PlantListBack\n---@field data growatt.PlantRow[]", 1, true))
+    end)
+  end)
+
+  it("hold Lua examples that compile", function()
+    local files = { "README.md", "docs/api.md", "docs/settings.md", "docs/openapi.md", "docs/errors.md",
+                    "docs/editors.md" }
+    local blocks = 0
+    for _, path in ipairs(files) do
+      for code in read(path):gmatch("```lua\n(.-)```") do
+        blocks = blocks + 1
+        local chunk, err = load(code, "=" .. path)
+        assert.is_function(chunk, err)
+      end
+    end
+    assert.is_true(blocks >= 90, blocks .. " blocks")
+  end)
+end)
