@@ -37,7 +37,7 @@ apidoc.args = {
   day = "the day",
   inverter_id = "a classic inverter's serial number",
   tlx_id = "a TLX/MIN inverter's serial number",
-  serial_num = "a TLX/MIN inverter's serial number",
+  serial_num = "the serial number of a TLX/MIN system's battery",
   mix_id = "a mix (SPH) inverter's serial number",
   storage_id = "a storage unit's serial number",
   serial_number = "a device's serial number",
@@ -75,13 +75,16 @@ apidoc.args = {
 }
 
 --- Sample values for the examples, by argument name; the ids are the sandbox's
--- (docs/sandbox.md). A device's serial number depends on the method's device family.
+-- (docs/sandbox.md). A device's serial number and its plant depend on the method's device family.
 apidoc.samples = {
   user_id = "login.user.id", plant_id = '"2222207"', timespan = "growatt.Timespan.day",
   date = '"2026-11-24"', day = '"2026-11-24"', inverter_id = '"INV3K00209"', tlx_id = '"MIN4K00208"',
-  serial_num = '"MIN4K00208"', mix_id = '"SPH6K00207"', storage_id = '"STO5K00207"', username = '"demo"',
+  serial_num = '"APX5K00208"', mix_id = '"SPH6K00207"', storage_id = '"STO5K00207"', username = '"demo"',
   rate = "80", enabled = "true", start_date = '"2026-11-20"', end_date = '"2026-11-24"',
   parameter_id = '"charge_power"', time_unit = '"day"',
+}
+apidoc.plants = {
+  { "tlx", '"2222208"' }, { "min", '"2222208"' }, { "noah", '"2222209"' }, { "inverter_", '"2222209"' },
 }
 apidoc.serials = {
   { "noah", '"NOAH200209"' }, { "classic", '"INV3K00209"' }, { "tlx", '"MIN4K00208"' }, { "min", '"MIN4K00208"' },

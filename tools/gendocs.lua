@@ -95,10 +95,10 @@ end
 
 -- The sample value of an argument for an example, or nil.
 local function sample(name, method)
-  if name == "serial_number" or name == "device_sn" then
-    for _, s in ipairs(apidoc.serials) do
-      if method:find(s[1], 1, true) then return s[2] end
-    end
+  local by_family = (name == "serial_number" or name == "device_sn") and apidoc.serials
+    or name == "plant_id" and apidoc.plants
+  for _, s in ipairs(by_family or {}) do
+    if method:find(s[1], 1, true) then return s[2] end
   end
   return apidoc.samples[name]
 end

@@ -410,7 +410,7 @@ function Api:storage_params(storage_id) end
 --- The state of the battery of a TLX/MIN system.
 ---
 --- Sends `POST newTlxApi.do?op=getBatInfo`, form `lan=1, serialNum=<serial_num>`.
----@param serial_num string|integer a TLX/MIN inverter's serial number; a string, or a whole number (sent without `.0`)
+---@param serial_num string|integer the serial number of a TLX/MIN system's battery; a string, or a whole number (sent without `.0`)
 ---@return table? result the reply's `obj` (`{}` when missing)
 ---@return growatt.Error? err
 function Api:tlx_battery_info(serial_num) end
@@ -419,7 +419,7 @@ function Api:tlx_battery_info(serial_num) end
 ---
 --- Sends `POST newTlxApi.do?op=getBatDetailData`, form `lan=1, plantId=<plant_id>, id=<serial_num>`.
 ---@param plant_id string|integer a plant id; a string, or a whole number (sent without `.0`)
----@param serial_num string|integer a TLX/MIN inverter's serial number; a string, or a whole number (sent without `.0`)
+---@param serial_num string|integer the serial number of a TLX/MIN system's battery; a string, or a whole number (sent without `.0`)
 ---@return table? result the whole reply: `data.chargeOrDisPower` is + charging, - discharging; `data.soc`
 ---@return growatt.Error? err
 function Api:tlx_battery_info_detailed(plant_id, serial_num) end
