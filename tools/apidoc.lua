@@ -96,7 +96,8 @@ local function arg(name, type, text, optional) return { name, type, text, option
 --- The functions of the module.
 apidoc.functions = {
   {
-    name = "growatt.new", args = { arg("opts", "growatt.Options", "options (below); every one has a default", true) },
+    name = "growatt.new",
+    args = { arg("opts", "growatt.Options", "options ([Options](#options)); every one has a default", true) },
     "Makes a ShinePhone API object (user name and password).", result = "growatt.Api", raises = true,
     returns = "the API object; a wrong option raises", example = 'local api = growatt.new{ region = "europe" }',
   },
@@ -155,17 +156,17 @@ apidoc.methods = {
     min_read_time_segments = { args = { arg("device_sn", "string", "a MIN inverter's serial number"),
                                         arg("settings_data", "table", "min_settings's result (read when not given)",
                                           true) },
-      "A MIN inverter's nine time-of-use segments.", result = "growatt.TimeSegment[]",
+      "A MIN inverter's nine time-of-use segments.", result = "growatt.TimeSegment[]", cached = true,
       example = 'local segments, err = v1:min_read_time_segments("MIN4K00208")' },
     sph_read_ac_charge_times = { args = { arg("device_sn", "string", "an SPH inverter's serial number"),
                                           arg("settings_data", "table", "sph_detail's result (read when not given)",
                                             true) },
-      "An SPH inverter's AC charge settings.", result = "growatt.ChargeTimes",
+      "An SPH inverter's AC charge settings.", result = "growatt.ChargeTimes", cached = true,
       example = 'local charge, err = v1:sph_read_ac_charge_times("SPH6K00207")' },
     sph_read_ac_discharge_times = { args = { arg("device_sn", "string", "an SPH inverter's serial number"),
                                              arg("settings_data", "table", "sph_detail's result (read when not "
                                                .. "given)", true) },
-      "An SPH inverter's AC discharge settings.", result = "growatt.DischargeTimes",
+      "An SPH inverter's AC discharge settings.", result = "growatt.DischargeTimes", cached = true,
       example = 'local discharge, err = v1:sph_read_ac_discharge_times("SPH6K00207")' },
   },
 }

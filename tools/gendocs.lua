@@ -42,7 +42,7 @@ local CLASSES = {
 }
 
 -- Where an endpoint's arguments go: "GET path?op=x&id=<tlx_id>"; runs of param1..N as one.
-local function wire_text(list, token)
+local function wire_text(list, sep)
   local out, i = {}, 1
   while list and i <= #list do
     local name, v = list[i][1], list[i][2]
@@ -59,7 +59,7 @@ local function wire_text(list, token)
     end
     i = j + 1
   end
-  return #out > 0 and table.concat(out, token or "&") or nil
+  return #out > 0 and table.concat(out, sep or "&") or nil
 end
 
 local function sends(ep, token)
@@ -139,7 +139,7 @@ local function from_entry(name, ep, cls, group)
   return {
     name = name, group = group, args = args, summary = doc[1], sends = sends(ep, cls.token),
     returns = returns(name, ep, cls), result = doc.result or (cls.token and ep.write and "true") or "table",
-    write = ep.write, example = doc.example,
+    write = ep.write, example = doc.example, cached = cls.token and not ep.write,
   }
 end
 
@@ -147,7 +147,7 @@ local function from_apidoc(name, d, group)
   local args = {}
   for i, a in ipairs(d.args) do args[i] = a end
   return { name = name, group = group, args = args, summary = d[1], returns = d.returns, result = d.result,
-           example = d.example, plain = d.plain, raises = d.raises, errors = d.errors }
+           example = d.example, plain = d.plain, raises = d.raises, errors = d.errors, cached = d.cached }
 end
 
 --- The documented methods of each class: a list of { class record, methods = { rec, ... } }
@@ -358,7 +358,7 @@ local function lua_comment(text, out)
   out[#out + 1] = text == "" and "---" or ("--- " .. text)
 end
 
-local function method_lua(rec, class_var, out, token)
+local function method_lua(rec, class_var, out)
   if rec.alias then
     out[#out + 1] = "--- Another name of `" .. rec.alias .. "`."
     out[#out + 1] = class_var .. "." .. rec.name .. " = " .. class_var .. "." .. rec.alias
@@ -379,7 +379,7 @@ local function method_lua(rec, class_var, out, token)
     out[#out + 1] = "---@return " .. (rec.result or "nil")
   else
     out[#out + 1] = "---@return " .. rec.result .. "? result" .. (rec.returns and (" " .. rec.returns) or "")
-    local err = token and not rec.write and "growatt.Error|growatt.CacheInfo|nil" or "growatt.Error?"
+    local err = rec.cached and "growatt.Error|growatt.CacheInfo|nil" or "growatt.Error?"
     out[#out + 1] = "---@return " .. err .. " err"
   end
   out[#out + 1] = "function " .. class_var .. ":" .. rec.name .. "(" .. table.concat(names, ", ") .. ") end"
@@ -433,7 +433,7 @@ local function types_lua(all)
     out[#out + 1] = "---@field server_url string the server; can be changed at any time"
     out[#out + 1] = "local " .. var .. " = {}"
     out[#out + 1] = ""
-    for _, rec in ipairs(entry.methods) do method_lua(rec, var, out, cls.token) end
+    for _, rec in ipairs(entry.methods) do method_lua(rec, var, out) end
     if cls.token then
       for _, dev in ipairs({ { "min", "Min" }, { "sph", "Sph" } }) do
         out[#out + 1] = "--- A " .. dev[1]:upper() .. " inverter of the OpenAPI (`v1:device`)."
@@ -441,7 +441,7 @@ local function types_lua(all)
         out[#out + 1] = "---@field device_sn string its serial number"
         out[#out + 1] = "local " .. dev[2] .. " = {}"
         out[#out + 1] = ""
-        for _, rec in ipairs(device_methods(dev[1], entry.methods)) do method_lua(rec, dev[2], out, true) end
+        for _, rec in ipairs(device_methods(dev[1], entry.methods)) do method_lua(rec, dev[2], out) end
       end
     end
   end
@@ -478,7 +478,8 @@ end
 function gendocs.generate(root)
   root = root or "."
   local all = gendocs.methods()
-  local notice = "<!-- Made by tools/gendocs.lua from the endpoint tables: edit them, then `make docs`. -->\n"
+  local notice = "<!-- Made by tools/gendocs.lua (`make docs`) from lua/growatt/*.lua and tools/apidoc.lua: "
+    .. "edit those, not this block. -->\n\n"
   local api = {
     functions = notice .. functions_md(),
     shinephone = notice .. class_md(all[1]),

@@ -167,7 +167,7 @@
 local growatt = {}
 
 --- Makes a ShinePhone API object (user name and password).
----@param opts? growatt.Options options (below); every one has a default
+---@param opts? growatt.Options options ([Options](#options)); every one has a default
 ---@return growatt.Api
 function growatt.new(opts) end
 
@@ -641,7 +641,7 @@ local OpenApi = {}
 ---@param device_sn string the serial number
 ---@param device_type integer|string `growatt.DeviceType.MIN` (7) or `.SPH` (5), or `"min"` / `"sph"`
 ---@return growatt.Min|growatt.Sph? result the device object; `invalid` for the types without one
----@return growatt.Error|growatt.CacheInfo|nil err
+---@return growatt.Error? err
 function OpenApi:device(device_sn, device_type) end
 
 --- A plant's devices.
