@@ -251,3 +251,70 @@ describe("docs/api.md's examples", function()
     assert.is_true(ran >= 75, ran .. " examples")
   end)
 end)
+
+describe("the manual's links", function()
+  -- Pages written elsewhere in the project, linked before they exist in every branch.
+  local ELSEWHERE = { ["docs/session-safety.md"] = true, ["docs/security.md"] = true,
+                      ["docs/openresty.md"] = true, ["docs/sandbox.md"] = true, ["docs/speed.md"] = true,
+                      ["HACKING.md"] = true, ["CHANGELOG.md"] = true, ["LICENSE"] = true }
+  local PAGES = { "README.md", "docs/README.md", "docs/api.md", "docs/settings.md", "docs/openapi.md",
+                  "docs/errors.md", "docs/cli.md", "docs/editors.md" }
+
+  local function exists(path)
+    local f = io.open(path, "rb")
+    if f then f:close() end
+    return f ~= nil
+  end
+
+  -- GitHub's anchors of a page's headings (outside code blocks).
+  local function anchors(path)
+    local set, seen, in_code = {}, {}, false
+    for line in read(path):gmatch("[^\n]*") do
+      if line:match("^```") then in_code = not in_code end
+      local text = not in_code and line:match("^#+ (.*)$")
+      if text then
+        local slug = text:lower():gsub("[^%w%- _]", ""):gsub(" ", "-")
+        if seen[slug] then slug, seen[slug] = slug .. "-" .. seen[slug], seen[slug] + 1 else seen[slug] = 1 end
+        set[slug] = true
+      end
+    end
+    return set
+  end
+
+  -- "docs/x.md" from a link in `page`.
+  local function resolve(page, target)
+    local dir = page:match("^(.*)/") or ""
+    local path = (dir ~= "" and (dir .. "/") or "") .. target
+    path = path:gsub("[^/]+/%.%./", "")
+    return path
+  end
+
+  it("lead to pages and headings that exist", function()
+    local checked = 0
+    for _, page in ipairs(PAGES) do
+      local in_code = false
+      for line in read(page):gmatch("[^\n]*") do
+        if line:match("^```") then in_code = not in_code end
+        for target in (in_code and "" or line):gmatch("%]%(([^)%s]+)%)") do
+          if not target:match("^%a+:") then
+            local file, anchor = target:match("^([^#]*)#?(.*)$")
+            local path = file == "" and page or resolve(page, file)
+            if not ELSEWHERE[path] then
+              assert.is_true(exists(path), page .. ": " .. target)
+              if anchor ~= "" then assert.is_true(anchors(path)[anchor], page .. ": " .. target) end
+            end
+            checked = checked + 1
+          end
+        end
+      end
+    end
+    assert.is_true(checked >= 140, checked .. " links")
+  end)
+
+  it("notice a heading that is not there", function()
+    assert.is_true(anchors("docs/api.md")["apiplant_list"])
+    assert.is_true(anchors("docs/api.md")["v1plant_list"])
+    assert.is_true(anchors("docs/api.md")["growattapi-settings"])
+    assert.is_nil(anchors("docs/api.md")["apinot_a_method"])
+  end)
+end)
