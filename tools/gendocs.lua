@@ -41,8 +41,9 @@ local CLASSES = {
     groups = { { "Methods", apidoc.methods["growatt.OpenApi"] }, { "Methods", openapi.endpoints } } },
 }
 
--- Where an endpoint's arguments go: "GET path?op=x&id=<tlx_id>"; runs of param1..N as one.
-local function wire_text(list, sep)
+-- Where an endpoint's arguments go: "GET path?op=x&id=<tlx_id>"; runs of param1..N as one;
+-- a value computed from the arguments (not one of `args`) shows as "…".
+local function wire_text(list, sep, args)
   local out, i = {}, 1
   while list and i <= #list do
     local name, v = list[i][1], list[i][2]
@@ -53,21 +54,23 @@ local function wire_text(list, sep)
     if j > i then
       out[#out + 1] = name .. ".." .. list[j][1]:match("%d+$")
     elseif type(v) == "table" and v.arg then
-      out[#out + 1] = name .. "=<" .. v.arg .. ">"
+      out[#out + 1] = name .. "=" .. (args[v.arg] and ("<" .. v.arg .. ">") or "…")
     else
       out[#out + 1] = name .. "=" .. tostring(v)
     end
     i = j + 1
   end
-  return #out > 0 and table.concat(out, sep or "&") or nil
+  return #out > 0 and table.concat(out, sep) or nil
 end
 
 local function sends(ep, token)
+  local args = {}
+  for _, spec in ipairs(ep.args or {}) do args[spec[1]] = true end
   local path = ep.path
-  local q = wire_text(ep.query)
+  local q = wire_text(ep.query, "&", args)
   if q then path = path .. (path:find("?", 1, true) and "&" or "?") .. q end
   local s = "`" .. ep.method .. " " .. path .. "`"
-  local form = wire_text(ep.form, ", ")
+  local form = wire_text(ep.form, ", ", args)
   if form then s = s .. ", form " .. "`" .. form .. "`" end
   if ep.into then s = s .. ", then the parameters in the " .. ep.into end
   if ep.doc.sends then s = s .. ", " .. ep.doc.sends end

@@ -709,7 +709,7 @@ function OpenApi:min_settings(device_sn) end
 
 --- Writes one parameter of a MIN inverter (all of param1..19 are sent).
 ---
---- Sends `POST v1/tlxSet`, form `tlx_sn=<device_sn>, type=<type>, param1..19`, with the `token` header.
+--- Sends `POST v1/tlxSet`, form `tlx_sn=<device_sn>, type=…, param1..19`, with the `token` header.
 ---@param device_sn string a device's serial number
 ---@param parameter_id string the parameter's name (its setting type)
 ---@param parameter_values? string|number|boolean|table the value(s); one value (param1), a list, or `{ [position] = value }`
@@ -720,7 +720,7 @@ function OpenApi:min_write_parameter(device_sn, parameter_id, parameter_values, 
 
 --- Writes one of a MIN inverter's nine time-of-use segments.
 ---
---- Sends `POST v1/tlxSet`, form `tlx_sn=<device_sn>, type=<type>, param1..19`, with the `token` header.
+--- Sends `POST v1/tlxSet`, form `tlx_sn=<device_sn>, type=…, param1..19`, with the `token` header.
 ---@param device_sn string a device's serial number
 ---@param segment_id integer the segment, 1..9
 ---@param batt_mode integer `growatt.BATT_MODE_LOAD_FIRST` (0), `BATTERY_FIRST` (1) or `GRID_FIRST` (2)
@@ -838,7 +838,7 @@ function OpenApi:sph_read_parameter(device_sn, parameter_id, start_address, end_
 
 --- Writes an SPH inverter's AC charge power, stop SOC, mains switch and its three charge periods (param4..18).
 ---
---- Sends `POST v1/mixSet`, form `mix_sn=<device_sn>, type=<type>, param1..18`, with the `token` header.
+--- Sends `POST v1/mixSet`, form `mix_sn=<device_sn>, type=…, param1..18`, with the `token` header.
 ---@param device_sn string a device's serial number
 ---@param charge_power number the charge power in %, 0..100
 ---@param charge_stop_soc number stop charging at this SOC in %, 0..100
@@ -851,7 +851,7 @@ function OpenApi:sph_write_ac_charge_times(device_sn, charge_power, charge_stop_
 
 --- Writes an SPH inverter's discharge power, stop SOC and its three discharge periods (param3..17, no param18, as the reference).
 ---
---- Sends `POST v1/mixSet`, form `mix_sn=<device_sn>, type=<type>, param1..17`, with the `token` header.
+--- Sends `POST v1/mixSet`, form `mix_sn=<device_sn>, type=…, param1..17`, with the `token` header.
 ---@param device_sn string a device's serial number
 ---@param discharge_power number the discharge power in %, 0..100
 ---@param discharge_stop_soc number stop discharging at this SOC in %, 0..100
@@ -863,7 +863,7 @@ function OpenApi:sph_write_ac_discharge_times(device_sn, discharge_power, discha
 
 --- Writes one parameter of an SPH inverter (all of param1..18 are sent).
 ---
---- Sends `POST v1/mixSet`, form `mix_sn=<device_sn>, type=<type>, param1..18`, with the `token` header.
+--- Sends `POST v1/mixSet`, form `mix_sn=<device_sn>, type=…, param1..18`, with the `token` header.
 ---@param device_sn string a device's serial number
 ---@param parameter_id string the parameter's name (its setting type)
 ---@param parameter_values? string|number|boolean|table the value(s); one value (param1), a list, or `{ [position] = value }`
@@ -931,7 +931,7 @@ function Min:settings() end
 
 --- Writes one parameter of a MIN inverter (all of param1..19 are sent).
 ---
---- Sends `POST v1/tlxSet`, form `tlx_sn=<device_sn>, type=<type>, param1..19`, with the `token` header.
+--- Sends `POST v1/tlxSet`, form `tlx_sn=<device_sn>, type=…, param1..19`, with the `token` header.
 ---@param parameter_id string the parameter's name (its setting type)
 ---@param parameter_values? string|number|boolean|table the value(s); one value (param1), a list, or `{ [position] = value }`
 ---@param options? { dry_run: boolean? } per-call options: `{ dry_run = true }` returns the request instead of sending it
@@ -941,7 +941,7 @@ function Min:write_parameter(parameter_id, parameter_values, options) end
 
 --- Writes one of a MIN inverter's nine time-of-use segments.
 ---
---- Sends `POST v1/tlxSet`, form `tlx_sn=<device_sn>, type=<type>, param1..19`, with the `token` header.
+--- Sends `POST v1/tlxSet`, form `tlx_sn=<device_sn>, type=…, param1..19`, with the `token` header.
 ---@param segment_id integer the segment, 1..9
 ---@param batt_mode integer `growatt.BATT_MODE_LOAD_FIRST` (0), `BATTERY_FIRST` (1) or `GRID_FIRST` (2)
 ---@param start_time string|osdate the start, hour and minute; `"HH:MM"` or a table with `hour` and `min`
@@ -1007,7 +1007,7 @@ function Sph:read_parameter(parameter_id, start_address, end_address) end
 
 --- Writes an SPH inverter's AC charge power, stop SOC, mains switch and its three charge periods (param4..18).
 ---
---- Sends `POST v1/mixSet`, form `mix_sn=<device_sn>, type=<type>, param1..18`, with the `token` header.
+--- Sends `POST v1/mixSet`, form `mix_sn=<device_sn>, type=…, param1..18`, with the `token` header.
 ---@param charge_power number the charge power in %, 0..100
 ---@param charge_stop_soc number stop charging at this SOC in %, 0..100
 ---@param mains_enabled boolean charge from the grid; or 0 / 1
@@ -1019,7 +1019,7 @@ function Sph:write_ac_charge_times(charge_power, charge_stop_soc, mains_enabled,
 
 --- Writes an SPH inverter's discharge power, stop SOC and its three discharge periods (param3..17, no param18, as the reference).
 ---
---- Sends `POST v1/mixSet`, form `mix_sn=<device_sn>, type=<type>, param1..17`, with the `token` header.
+--- Sends `POST v1/mixSet`, form `mix_sn=<device_sn>, type=…, param1..17`, with the `token` header.
 ---@param discharge_power number the discharge power in %, 0..100
 ---@param discharge_stop_soc number stop discharging at this SOC in %, 0..100
 ---@param periods growatt.Period[] `{ start_time, end_time, enabled }` each; exactly 3 periods
@@ -1030,7 +1030,7 @@ function Sph:write_ac_discharge_times(discharge_power, discharge_stop_soc, perio
 
 --- Writes one parameter of an SPH inverter (all of param1..18 are sent).
 ---
---- Sends `POST v1/mixSet`, form `mix_sn=<device_sn>, type=<type>, param1..18`, with the `token` header.
+--- Sends `POST v1/mixSet`, form `mix_sn=<device_sn>, type=…, param1..18`, with the `token` header.
 ---@param parameter_id string the parameter's name (its setting type)
 ---@param parameter_values? string|number|boolean|table the value(s); one value (param1), a list, or `{ [position] = value }`
 ---@param options? { dry_run: boolean? } per-call options: `{ dry_run = true }` returns the request instead of sending it
