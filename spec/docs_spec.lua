@@ -186,6 +186,19 @@ describe("docs", function()
   end)
 end)
 
+describe("docs/errors.md", function()
+  it("says when each error kind happens and what to do, and the README names each", function()
+    local page, readme = read("docs/errors.md"), read("README.md")
+    for kind in pairs(growatt.errors.kinds) do
+      local row = page:match("\n| `" .. kind .. "` | ([^\n]+) |\n")
+      assert.is_string(row, "docs/errors.md has no row for " .. kind)
+      local when, todo = row:match("^(.-) | (.+)$")
+      assert.is_true(#(when or "") > 10 and #(todo or "") > 10, kind .. ": when and what to do")
+      assert.truthy(readme:find("`" .. kind .. "`", 1, true), "README.md does not name " .. kind)
+    end
+  end)
+end)
+
 describe("docs/api.md's examples", function()
   local S = require("spec.support.sandbox")
   setup(function() S.start() end)
