@@ -19,7 +19,7 @@ CORES_OLD := build/5.1/growatt/core.so build/5.2/growatt/core.so build/5.3/growa
 
 LUA_PATH_DEV := lua/?.lua;lua/?/init.lua;;
 
-.PHONY: all build build-all deps test demo sandbox rock check lint clean bench soak
+.PHONY: all build build-all deps test demo sandbox rock check lint clean bench soak docs
 .PHONY: quick hardening-build fuzzers asan valgrind cppcheck fuzz
 
 all: build
@@ -58,6 +58,11 @@ quick: deps
 
 lint:
 	luacheck -q .
+
+# docs/api.md, docs/settings.md (their generated blocks) and types/growatt.lua from the
+# endpoint tables (tools/gendocs.lua); spec/docs_spec.lua fails when they are stale.
+docs: $(CORE54)
+	LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='build/5.4/?.so;;' lua5.4 tools/gendocs.lua
 
 demo:
 	@sh tools/deps --base

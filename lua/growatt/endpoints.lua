@@ -147,6 +147,62 @@ legacy.inverter_list = copy(legacy.device_list, {
   warn = "growatt: inverter_list is deprecated, use device_list",
 })
 
+-- What each method is for and what its result holds: tools/gendocs.lua makes docs/api.md
+-- and the editor types (types/) from these and the entries above. `result` names the
+-- result's class in types/growatt.lua, `returns` says more than the entry's `result` does.
+local docs = {
+  plant_list = { "The account's plants with their power and energy now.", result = "growatt.PlantListBack",
+    returns = "`data` (one row per plant, strings with units) and `totalData`" },
+  plant_detail = { "A plant's energy chart for a day (by hour), a month (by day) or a year (by month).",
+    returns = "`plantData` and `data` (the chart, keyed by time, day or month)" },
+  plant_list_two = { "The account's plants, as the app's plant list shows them.", result = "table[]",
+    returns = "the `PlantList` array: one table per plant, `id` a number" },
+  plant_info = { "A plant's totals and its devices.",
+    returns = "totals (`todayEnergy`, `plantMoneyText` \"amount/currency\", ...) and `deviceList`" },
+  plant_energy_data = { "The app's Plant tab: a plant's energies and figures.",
+    returns = "`todayStr`, `plantBean`, ..." },
+  device_list = { "A plant's devices; TLX plants, which leave plant_info's list empty, are asked with "
+    .. "getAllDeviceList instead.", result = "growatt.Device[]",
+    returns = "the devices (`deviceSn`, `deviceType`, ...); `{}` when the plant has none" },
+  inverter_list = { "Deprecated name of device_list (says so once on stderr).", result = "growatt.Device[]" },
+  inverter_data = { "A classic inverter's power over a day.", returns = "`invPacData`: power by \"YYYY-MM-DD HH:MM\"" },
+  inverter_detail = { "A classic inverter's present values.",
+    returns = "flat: PV strings (`vpv1`, `ipv1`, ...), AC side, `powerToday`, temperatures" },
+  inverter_detail_two = { "A classic inverter's present values (the second op of the app).",
+    returns = "flat, as inverter_detail" },
+  tlx_data = { "A TLX/MIN inverter's power over a day.", returns = "`invPacData`" },
+  tlx_detail = { "A TLX/MIN inverter's present values.",
+    returns = "`data` holds the values (no `epvToday`: see tlx_energy_overview)" },
+  tlx_params = { "A TLX/MIN inverter's model, firmware and parameters.",
+    returns = "`newBean` (model, firmware, ...)" },
+  tlx_system_status = { "A TLX/MIN inverter's present power flows.", returns = "present flows in kW" },
+  tlx_energy_overview = { "A TLX/MIN inverter's energies of today and in total.",
+    returns = "`epvToday`, `epvTotal`, ..." },
+  tlx_energy_prod_cons = { "A TLX/MIN inverter's production and consumption chart.",
+    returns = "`chartData` and the production/consumption split" },
+  tlx_battery_info = { "The state of the battery of a TLX/MIN system." },
+  tlx_battery_info_detailed = { "The battery of a TLX/MIN system in detail.",
+    returns = "`data.chargeOrDisPower` is + charging, - discharging; `data.soc`" },
+  mix_info = { "A mix (SPH) inverter's battery and PV energies; sends plantId only when given.",
+    returns = "battery and PV energies, `soc` \"45%\"" },
+  mix_totals = { "A mix (SPH) inverter's energies of today and in total." },
+  mix_system_status = { "A mix (SPH) inverter's present power flows and battery charge.",
+    returns = "present flows in kW, `SOC`" },
+  mix_detail = { "A mix (SPH) inverter's production and consumption chart.",
+    returns = "`chartData` (\"HH:MM\" every 5 minutes for the hour timespan) and the energy split" },
+  dashboard_data = { "A plant's dashboard: chart and energy split.",
+    returns = "`chartData`; energies as \"10.2kWh\", ratios as \"11.3%\"" },
+  storage_detail = { "A storage unit's present values.", returns = "flat: `vbat`, `capacity`, `pCharge1`, ..." },
+  storage_params = { "A storage unit's parameters.", returns = "`storageDetailBean`, `storageBean`" },
+  storage_energy_overview = { "A storage unit's charge, discharge, grid and PV energies." },
+  is_plant_noah_system = { "Whether a plant has a Noah battery.",
+    returns = "`result` and `obj` (`isPlantNoahSystem`, `isPlantHaveNoah`, `deviceSn`)" },
+  noah_system_status = { "A Noah battery's present state.",
+    returns = "`result` and `obj` (`soc`, `ppv` \"200Watt\", ...)" },
+  noah_info = { "A Noah battery's settings.", returns = "`result` and `obj.noah` (time segments, limits, ...)" },
+}
+for name, doc in pairs(docs) do legacy[name].doc = doc end
+
 endpoints.legacy = legacy
 
 return endpoints

@@ -373,6 +373,47 @@ openapi.endpoints = {
     write_periods("mix_ac_discharge_time_period", 17, { "discharge_power", "discharge_stop_soc" })),
 }
 
+-- What each method is for (tools/gendocs.lua makes docs/api.md and types/ from it).
+local docs = {
+  plant_list = { "The plants the token may see.", result = "growatt.v1.PlantList" },
+  plant_details = { "A plant's description: place, peak power, arrays, inverters, dataloggers." },
+  plant_energy_overview = { "A plant's power now and energies of today, month, year and in total." },
+  plant_power_overview = { "A plant's power over a day.", result = "growatt.v1.PowerList",
+    returns = "`powers`: 288 points `{ time, power }` (W)" },
+  plant_energy_history = { "A plant's energy per day, month or year (time_unit).",
+    returns = "`energys`: `{ date, energy }`", args = { time_unit = '"day" (default), "month" or "year"' } },
+  device_list = { "A plant's devices.", result = "growatt.v1.DeviceList",
+    returns = "`devices[i].type` is a `growatt.DeviceType`" },
+  min_detail = { "A MIN inverter's configuration (alias, firmware, datalogger, ...)." },
+  min_energy = { "A MIN inverter's latest values: power, energies, battery." },
+  min_energy_history = { "A MIN inverter's values over at most 7 days.", returns = "`datas`: a list of values" },
+  min_settings = { "A MIN inverter's settings (time segments, charge and discharge limits, ...)." },
+  min_read_parameter = { "Reads one parameter of a MIN inverter by name, or a register range (set_any_reg).",
+    example = 'v1:min_read_parameter("MIN4K00208", "charge_power")' },
+  min_write_parameter = { "Writes one parameter of a MIN inverter (all of param1..19 are sent).",
+    example = 'v1:min_write_parameter("MIN4K00208", "charge_power", 80)' },
+  min_write_time_segment = { "Writes one of a MIN inverter's nine time-of-use segments.",
+    example = 'v1:min_write_time_segment("MIN4K00208", 1, growatt.BATT_MODE_BATTERY_FIRST, "1:00", "5:00")' },
+  sph_detail = { "An SPH inverter's detail and settings." },
+  sph_energy = { "An SPH inverter's latest values: power, energies, battery." },
+  sph_energy_history = { "An SPH inverter's values over at most 7 days.", returns = "`datas`: a list of values" },
+  sph_read_parameter = { "Reads one parameter of an SPH inverter by name, or a register range (set_any_reg).",
+    example = 'v1:sph_read_parameter("SPH6K00207", nil, 0, 10)' },
+  sph_write_parameter = { "Writes one parameter of an SPH inverter (all of param1..18 are sent).",
+    example = 'v1:sph_write_parameter("SPH6K00207", "charge_power", 80)' },
+  sph_write_ac_charge_times = { "Writes an SPH inverter's AC charge power, stop SOC, mains switch and its "
+    .. "three charge periods (param4..18).",
+    example = 'v1:sph_write_ac_charge_times("SPH6K00207", 100, 90, true, { { start_time = "1:00", '
+      .. 'end_time = "5:00", enabled = true }, { start_time = "0:00", end_time = "0:00" }, '
+      .. '{ start_time = "0:00", end_time = "0:00" } })' },
+  sph_write_ac_discharge_times = { "Writes an SPH inverter's discharge power, stop SOC and its three discharge "
+    .. "periods (param3..17, no param18, as the reference).",
+    example = 'v1:sph_write_ac_discharge_times("SPH6K00207", 100, 10, { { start_time = "17:00", '
+      .. 'end_time = "21:00", enabled = true }, { start_time = "0:00", end_time = "0:00" }, '
+      .. '{ start_time = "0:00", end_time = "0:00" } })' },
+}
+for name, doc in pairs(docs) do openapi.endpoints[name].doc = doc end
+
 for _, ep in pairs(openapi.endpoints) do
   ep.result = ep.write and written or data_of
   if ep.check then ep.finish = finish end

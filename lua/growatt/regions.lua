@@ -88,6 +88,8 @@ regions.endpoints = {
     args = { { "username", "string" } },
     query = { { "op", "getServerUrlByName" }, { "userName", endpoints.A "username" } },
     result = discovered,
+    doc = { "Asks Growatt which server holds an account (no login needed).", result = "string",
+            returns = 'its URL, as "https://host/"', example = 'api:discover_server("demo")' },
   },
 }
 

@@ -547,6 +547,44 @@ settings.endpoints = {
     query = { { "type", "server" }, { "invSn", A "device_sn" } },
   },
 }
+-- What each method is for (tools/gendocs.lua makes docs/api.md and types/ from it; examples
+-- where the sample arguments would not make a valid call).
+local docs = {
+  plant_settings = { "A plant's settings, as update_plant_settings reads them.",
+    returns = "flat: `plantName`, `timezone`, `city`, ..." },
+  update_plant_settings = { "Changes a plant's settings: reads the current ones unless given, fills the form's "
+    .. "18 fields from them and lets `changed_settings` (form field names) override or add fields.",
+    example = 'api:update_plant_settings("2222207", { plantName = "Garden" })' },
+  update_inverter_setting = { "Any newTcpsetAPI.do write: `default_parameters` (op, serialNum, type, ...) "
+    .. "then `parameters`, all in the query.",
+    example = 'api:update_inverter_setting("MIN4K00208", "charge_power", '
+      .. '{ op = "tlxSet", serialNum = "MIN4K00208", type = "charge_power" }, { "80" })' },
+  update_mix_inverter_setting = { "A mix (SPH) inverter setting (op mixSetApiNew); see docs/settings.md.",
+    example = 'api:update_mix_inverter_setting("SPH6K00207", "charge_power", { "80" })' },
+  update_ac_inverter_setting = { "An AC-coupled (SPA) inverter setting (op spaSetApi); see docs/settings.md.",
+    example = 'api:update_ac_inverter_setting("SPH6K00207", "charge_stop_soc", { "90" })' },
+  update_tlx_inverter_setting = { "A TLX/MIN inverter setting (op tlxSet); one value is param1.",
+    example = 'api:update_tlx_inverter_setting("MIN4K00208", "charge_power", 80)' },
+  update_tlx_inverter_time_segment = { "One of a TLX/MIN inverter's nine time-of-use segments; anything but "
+    .. "`success: true` in the reply is an `api` error.", returns = "the whole reply",
+    example = 'api:update_tlx_inverter_time_segment("MIN4K00208", 1, growatt.BATT_MODE_BATTERY_FIRST, '
+      .. '"01:00", "05:00", true)' },
+  tlx_all_settings = { "Every setting of a TLX/MIN inverter.", result = "table", returns = "`obj.tlxSetBean`" },
+  tlx_enabled_settings = { "Which settings of a TLX/MIN inverter may be changed.",
+    returns = "`enable`: setting name -> \"1\"" },
+  get_mix_inverter_settings = { "A mix (SPH) inverter's settings.", returns = "`obj.mixBean`" },
+  update_noah_settings = { "A Noah battery setting (its types are undocumented: not validated).",
+    example = 'api:update_noah_settings("NOAH200209", "default_power", { "200" })' },
+  update_classic_inverter_setting = { "Any tcpSet.do write of a classic inverter: `default_parameters` "
+    .. "(action, serialNum, paramId) then `parameters` (command_1, command_2).",
+    example = 'api:update_classic_inverter_setting({ action = "inverterSet", serialNum = "INV3K00209", '
+      .. 'paramId = "pv_active_p_rate" }, { command_1 = "80", command_2 = "" })' },
+  set_classic_inverter_active_power_rate = { "A classic inverter's active power rate, in % (pv_active_p_rate)." },
+  set_classic_inverter_on_off = { "Turns a classic inverter on or off (pv_on_off, \"0001\" / \"0000\")." },
+  classic_inverter_info = { "A classic inverter's settings, read from the app's settings page (HTML).",
+    returns = "the page's `inv=JSON.parse('{...}')` object" },
+}
+for name, doc in pairs(docs) do settings.endpoints[name].doc = doc end
 settings.endpoints.get_plant_settings = settings.endpoints.plant_settings -- its name up to 1.x
 
 return settings
