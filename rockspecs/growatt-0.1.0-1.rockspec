@@ -49,6 +49,7 @@ build = {
     ["growatt.settings"] = "lua/growatt/settings.lua",
     ["growatt.store"] = "lua/growatt/store.lua",
     ["growatt.store_shdict"] = "lua/growatt/store_shdict.lua",
+    ["growatt.store_redis"] = "lua/growatt/store_redis.lua",
     ["growatt.ngx"] = "lua/growatt/ngx.lua",
     ["growatt.ngx_thread"] = "lua/growatt/ngx_thread.lua",
     ["growatt.policy"] = "lua/growatt/policy.lua",
