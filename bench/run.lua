@@ -118,7 +118,8 @@ R.load_start = loadavg()
 -- memory and from one taken up from a state file (load.lua with BENCH_STATE_FILE), rounds
 -- interleaved. BENCH_ONLY=state_file measures this alone and prints its table.
 local STATE_FILE = tmp .. "/state.json"
-assert(require("growatt.store").file(STATE_FILE):save({ accounts = { demo = {
+local bench_store = require("growatt.store")
+assert(bench_store.file(STATE_FILE):save({ accounts = { [bench_store.key(sb.url, "demo")] = {
   user_id = user_id, cookies = api.session:cookies(), login = { userId = user_id } } } }))
 R.state_file = {}
 for _, c in ipairs(CLIENTS) do R.state_file[c.name] = { memory = {}, file = {} } end
