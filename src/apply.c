@@ -3,7 +3,6 @@
 #include "encode.h"
 #include "request.h"
 
-
 static void check_memory(lua_State *L, int ok)
 {
     if (!ok)

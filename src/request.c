@@ -5,7 +5,6 @@
 #include "request.h"
 #include "text.h"
 
-
 static const char *const request_keys[] = {
     "query", "form", "multipart", "body", "content_type", "headers", "timeout", NULL,
 };

@@ -4,7 +4,6 @@
 #include "result.h"
 #include "text.h"
 
-
 int growatt_push_error(lua_State *L, const char *kind, const char *message, int curl_code)
 {
     lua_pushnil(L);
