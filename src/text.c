@@ -13,11 +13,6 @@ char *growatt_dup(const char *s, size_t len)
     return p;
 }
 
-int growatt_lower(int c)
-{
-    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
 int growatt_same_name(const char *a, size_t alen, const char *b)
 {
     size_t i;

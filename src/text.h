@@ -8,8 +8,11 @@
 /* A malloc'd NUL-terminated copy of the len bytes at s, or NULL. */
 char *growatt_dup(const char *s, size_t len);
 
-/* ASCII lowercase of the byte c. */
-int growatt_lower(int c);
+/* ASCII lowercase of the byte c; inline, as it runs once per byte of every header name. */
+static inline int growatt_lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
 
 /* Whether the alen bytes at a equal the string b, ignoring ASCII case. */
 int growatt_same_name(const char *a, size_t alen, const char *b);
