@@ -1,4 +1,4 @@
--- Fuzz target: building and sending a request (session.c: the method, URL and query, the
+-- Fuzz target: building and sending a request (request.c, apply.c: the method, URL and query, the
 -- form, multipart or raw body, headers, timeout, the session's user agent; encode.c; the reset
 -- between requests). The bytes pick every argument of session:request, good or bad. A request
 -- that raises must send nothing; one that is sent must be one well-formed HTTP/1.1 request

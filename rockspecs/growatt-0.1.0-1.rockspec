@@ -35,8 +35,9 @@ build = {
   type = "builtin",
   modules = {
     ["growatt.core"] = {
-      sources = { "src/core.c", "src/session.c", "src/multi.c", "src/encode.c", "src/hash.c", "src/file.c",
-                  "src/clock.c", "src/json.c" },
+      sources = { "src/core.c", "src/session.c", "src/config.c", "src/transfer.c", "src/request.c",
+                  "src/apply.c", "src/result.c", "src/cookies.c", "src/multi.c", "src/text.c",
+                  "src/encode.c", "src/hash.c", "src/file.c", "src/clock.c", "src/json.c" },
       libraries = { "curl", "crypto" },
       incdirs = { "$(CURL_INCDIR)", "$(OPENSSL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)", "$(OPENSSL_LIBDIR)" },

@@ -1,4 +1,5 @@
-/* session:perform_many: many requests in flight at once through a curl multi handle.
+/* session:perform_many: many requests in flight at once through a curl multi handle
+ * (multi.h).
  *
  *   local results, errs = session:perform_many({
  *     { "GET", "PlantListAPI.do", { query = { { "userId", 1 } } } },
@@ -10,14 +11,17 @@
  * raises with nothing on the wire. At most `concurrency` transfers are in flight at any time.
  *
  * The easy handles live in a pool owned by the Session and are reused by later batches. They
- * share the Session's cookies, DNS cache, connections and TLS sessions (session.h). No Lua
+ * share the Session's cookies, DNS cache, connections and TLS sessions (its curl share). No Lua
  * code runs inside libcurl: the callbacks only fill buffers, and results are built between
  * calls into the multi handle. If building one raises (out of memory), the handles still in
  * the multi handle are detached by the next perform_many or by close. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include "session.h"
+#include "multi.h"
+#include "request.h"
+#include "result.h"
+#include "transfer.h"
 
 #define DEFAULT_CONCURRENCY 8
 /* Handles kept between batches; a larger batch makes the rest and frees them afterwards. */
@@ -74,9 +78,9 @@ void growatt_pool_free(growatt_pool *p)
     free(p);
 }
 
-static growatt_pool *session_pool(lua_State *L, growatt_session *s)
+static growatt_pool *pool_open(lua_State *L, growatt_pool **pool)
 {
-    if (s->pool == NULL) {
+    if (*pool == NULL) {
         growatt_pool *p = calloc(1, sizeof *p);
         if (p == NULL)
             luaL_error(L, "not enough memory");
@@ -84,13 +88,13 @@ static growatt_pool *session_pool(lua_State *L, growatt_session *s)
             free(p);
             luaL_error(L, "cannot create a curl multi handle");
         }
-        s->pool = p;
+        *pool = p;
     }
-    return s->pool;
+    return *pool;
 }
 
 /* An idle slot, made (and kept in the pool) when there is none. */
-static pool_slot *pool_idle_slot(lua_State *L, growatt_session *s, growatt_pool *p)
+static pool_slot *pool_idle_slot(lua_State *L, growatt_pool *p, CURLSH *share)
 {
     pool_slot *slot;
     size_t i;
@@ -108,7 +112,7 @@ static pool_slot *pool_idle_slot(lua_State *L, growatt_session *s, growatt_pool 
     }
     if ((slot = calloc(1, sizeof *slot)) == NULL)
         luaL_error(L, "not enough memory");
-    if (growatt_transfer_open(&slot->t, s->share) != CURLE_OK ||
+    if (growatt_transfer_open(&slot->t, share) != CURLE_OK ||
         curl_easy_setopt(slot->t.easy, CURLOPT_PRIVATE, (void *)slot) != CURLE_OK) {
         slot_free(p, slot);
         luaL_error(L, "cannot create a curl easy handle");
@@ -155,13 +159,13 @@ static int read_one(lua_State *L)
 }
 
 /* Reads every request into the list at `out` before anything is sent. */
-static void read_batch(lua_State *L, growatt_session *s, int requests, size_t n, int out)
+static void read_batch(lua_State *L, const growatt_config *c, int requests, size_t n, int out)
 {
     size_t i;
     for (i = 1; i <= n; i++) {
         int top = lua_gettop(L);
         lua_pushcfunction(L, read_one);
-        lua_pushlightuserdata(L, &s->config);
+        lua_pushlightuserdata(L, (void *)c);
         lua_rawgeti(L, requests, (int)i);
         if (!lua_istable(L, -1))
             luaL_error(L, "perform_many: request %d must be a table {method, url [, opts]}, got %s",
@@ -199,9 +203,10 @@ static size_t read_concurrency(lua_State *L, int opts)
 
 /* Hands request i (its fields read ahead into `prepared`) to an idle slot and the multi
  * handle. */
-static void start(lua_State *L, growatt_session *s, growatt_pool *p, int prepared, size_t i)
+static void start(lua_State *L, growatt_pool *p, CURLSH *share, const growatt_config *c,
+                  int prepared, size_t i)
 {
-    pool_slot *slot = pool_idle_slot(L, s, p);
+    pool_slot *slot = pool_idle_slot(L, p, share);
     growatt_request r;
     int fields, f;
 
@@ -217,7 +222,7 @@ static void start(lua_State *L, growatt_session *s, growatt_pool *p, int prepare
     r.timeout_ms = (long)lua_tonumber(L, fields + F_TIMEOUT);
     r.body = lua_isnil(L, fields + F_BODY) ? 0 : fields + F_BODY;
     r.multipart = lua_isnil(L, fields + F_MULTIPART) ? 0 : fields + F_MULTIPART;
-    growatt_request_apply(L, &slot->t, &s->config, &r);
+    growatt_request_apply(L, &slot->t, c, &r);
     lua_settop(L, fields - 1);
 
     if (curl_multi_add_handle(p->multi, slot->t.easy) != CURLM_OK)
@@ -264,10 +269,9 @@ static size_t collect(lua_State *L, growatt_pool *p, int results, int errs)
     return done;
 }
 
-static void run(lua_State *L, growatt_session *s, size_t n, size_t limit, int prepared,
-                int results, int errs)
+static void run(lua_State *L, growatt_pool *p, CURLSH *share, const growatt_config *c, size_t n,
+                size_t limit, int prepared, int results, int errs)
 {
-    growatt_pool *p = session_pool(L, s);
     size_t next = 1, in_flight = 0;
     int running;
 
@@ -276,7 +280,7 @@ static void run(lua_State *L, growatt_session *s, size_t n, size_t limit, int pr
         CURLMcode mc;
         size_t done;
         while (in_flight < limit && next <= n) {
-            start(L, s, p, prepared, next++);
+            start(L, p, share, c, prepared, next++);
             in_flight++;
         }
         if ((mc = curl_multi_perform(p->multi, &running)) != CURLM_OK)
@@ -291,9 +295,9 @@ static void run(lua_State *L, growatt_session *s, size_t n, size_t limit, int pr
     pool_settle(p, POOL_KEEP);
 }
 
-int growatt_l_perform_many(lua_State *L)
+size_t growatt_perform_many(lua_State *L, growatt_pool **pool, CURLSH *share,
+                            const growatt_config *c)
 {
-    growatt_session *s = growatt_check_session(L, 1);
     size_t i, n, limit;
     int prepared, results, errs;
 
@@ -302,23 +306,23 @@ int growatt_l_perform_many(lua_State *L)
     lua_settop(L, 3);
     n = (size_t)lua_rawlen(L, 2);
     if (n > (size_t)INT_MAX)
-        return luaL_error(L, "perform_many: too many requests");
+        luaL_error(L, "perform_many: too many requests");
 
     lua_createtable(L, (int)n, 0);
     prepared = lua_gettop(L);
-    read_batch(L, s, 2, n, prepared);
+    read_batch(L, c, 2, n, prepared);
     lua_createtable(L, (int)n, 0);
     results = lua_gettop(L);
     lua_createtable(L, 0, 0);
     errs = lua_gettop(L);
 
-    if (s->closed) {
+    if (pool == NULL) {
         for (i = 1; i <= n; i++)
             store(L, growatt_push_error(L, "closed", "session is closed", -1), results, errs,
                   (int)i);
-    } else if (n > 0) {
-        run(L, s, n, limit < n ? limit : n, prepared, results, errs);
-        growatt_session_bound_jar(s);
+        return 0;
     }
-    return 2;
+    if (n > 0)
+        run(L, pool_open(L, pool), share, c, n, limit < n ? limit : n, prepared, results, errs);
+    return n;
 }
