@@ -542,31 +542,24 @@ end
 
 ---------------------------------------------------------------------------
 
-local function route(server, method, path, handler)
-  local gated = v1(handler)
-  server.route("v1/" .. path, nil, function(req, ctx)
-    if req.method ~= method then return server.html(405, "Method Not Allowed", "use " .. method) end
-    return gated(req, ctx)
-  end)
-end
-
 function M.register(server)
-  route(server, "GET", "plant/list", plant_list)
-  route(server, "GET", "plant/details", with_plant(plant_details))
-  route(server, "GET", "plant/data", with_plant(plant_data))
-  route(server, "GET", "plant/power", with_plant(plant_power))
-  route(server, "GET", "plant/energy", with_plant(plant_energy))
-  route(server, "GET", "device/list", with_plant(device_list))
+  local route = server.family("v1/", v1)
+  route("GET", "plant/list", plant_list)
+  route("GET", "plant/details", with_plant(plant_details))
+  route("GET", "plant/data", with_plant(plant_data))
+  route("GET", "plant/power", with_plant(plant_power))
+  route("GET", "plant/energy", with_plant(plant_energy))
+  route("GET", "device/list", with_plant(device_list))
   for type_, dir in pairs({ tlx = "device/tlx/tlx_", mix = "device/mix/mix_" }) do
-    route(server, "GET", dir .. "data_info", with_device(type_, detail, "device_sn"))
-    route(server, "POST", dir .. "last_data", with_device(type_, latest))
-    route(server, "POST", dir .. "data", with_device(type_, history))
+    route("GET", dir .. "data_info", with_device(type_, detail, "device_sn"))
+    route("POST", dir .. "last_data", with_device(type_, latest))
+    route("POST", dir .. "data", with_device(type_, history))
   end
-  route(server, "GET", "device/tlx/tlx_set_info", with_device("tlx", settings, "device_sn"))
-  route(server, "POST", "readMinParam", with_device("tlx", read_parameter, "device_sn"))
-  route(server, "POST", "readMixParam", with_device("mix", read_parameter, "device_sn"))
-  route(server, "POST", "tlxSet", with_device("tlx", write))
-  route(server, "POST", "mixSet", with_device("mix", write))
+  route("GET", "device/tlx/tlx_set_info", with_device("tlx", settings, "device_sn"))
+  route("POST", "readMinParam", with_device("tlx", read_parameter, "device_sn"))
+  route("POST", "readMixParam", with_device("mix", read_parameter, "device_sn"))
+  route("POST", "tlxSet", with_device("tlx", write))
+  route("POST", "mixSet", with_device("mix", write))
   server.route("newLoginAPI.do", "getServerUrlByName", server_by_name)
 
   server.knob("error_code", function(code, _, rule)
