@@ -15,6 +15,7 @@
 -- Writes (tlxSet, mixSet) change the device's settings, which tlx_set_info and
 -- mix_data_info read back. Numbers come as numbers or numeric strings, as Growatt sends them.
 local data = require("growatt.sandbox.data")
+local energy = require("growatt.sandbox.energy")
 
 local M = {}
 
@@ -168,7 +169,7 @@ local function valid_date(s)
 end
 
 local function day_points(state, device, date)
-  return data.day(state, device, date, date ~= today() and data.day_energy(state, device, date) or nil)
+  return energy.day(state, device, date, date ~= today() and energy.day_energy(state, device, date) or nil)
 end
 
 -- GET plant/power: the plant's PV power (W) every 5 minutes; null for times still to come.
@@ -191,7 +192,7 @@ end
 
 local function plant_day_energy(state, plant, date)
   local kwh = 0
-  for _, d in ipairs(data.producers(state, plant)) do kwh = kwh + data.day_energy(state, d, date) end
+  for _, d in ipairs(data.producers(state, plant)) do kwh = kwh + energy.day_energy(state, d, date) end
   return kwh
 end
 
@@ -352,7 +353,7 @@ local function last_data(state, d, point, totals)
     r.bdc1ChargePower, r.bdc1DischargePower = battery.charge or 0, battery.discharge or 0
     r.epvToday = round(totals.pv, 1)
     -- the rest of a MIN's record as ShinePhone's getTlxDetailData has it, its strings included
-    for k, v in pairs(data.tlx_record(state, d, today())) do
+    for k, v in pairs(energy.tlx_record(state, d, today())) do
       if r[k] == nil or k:find("^[vip]pv%d") then r[k] = v end
     end
   else -- SPH names
@@ -365,7 +366,7 @@ local function last_data(state, d, point, totals)
     -- the load's energy today from the battery and straight from the panels
     r.echarge1 = round(totals.discharge, 1)
     r.eChargeToday = round(math.max(totals.load - totals.discharge - totals.import, 0), 1)
-    for i, temp in ipairs(data.temperatures(d)) do r["temp" .. i] = temp end
+    for i, temp in ipairs(energy.temperatures(d)) do r["temp" .. i] = temp end
   end
   return r
 end
@@ -373,7 +374,7 @@ end
 local function current_point(state, d)
   local points = day_points(state, d, today())
   local h, m = tonumber(os.date("%H")), tonumber(os.date("%M"))
-  return points[h * 12 + math.floor(m / 5) + 1], data.day_totals(state, d, today())
+  return points[h * 12 + math.floor(m / 5) + 1], energy.day_totals(state, d, today())
 end
 
 local function detail(_, ctx, d) return device_info(ctx.state, d) end
