@@ -18,7 +18,6 @@ local battery_info, battery_detail, mix_info = d.battery_info, d.battery_detail,
 local storage_info, storage_params, storage_overview = d.storage_info, d.storage_params, d.storage_overview
 local is_noah_system, noah_status, noah_info = d.is_noah_system, d.noah_status, d.noah_info
 
-
 -- How payloads and refusals go out: inside `obj` (most new*Api ops and Noah), `back`
 -- (PlantDetailAPI), `data` (the TLX detail and battery detail) or flat.
 local ENVELOPES = {
