@@ -352,6 +352,36 @@ describe("sandbox", function()
     end)
   end)
 
+  describe("API families", function()
+    -- v1 registers through server.family("v1/", gate): the method is checked before the gate,
+    -- and the gate (token, page limits, 5-minute rule) before any handler.
+    it("answers a gated family's route with 405 for another method, before its gate", function()
+      local res = S.http("POST", "v1/plant/list", { headers = { token = "no-such-token" } })
+      assert.equal(405, res.status)
+      assert.matches("use GET", res.body, 1, true)
+      assert.is_nil(res.json)
+      local r = S.last()
+      assert.equal("POST", r.method)
+      assert.equal("v1/plant/list", r.path)
+    end)
+
+    it("lets the gate refuse before the handler, and the handler answer once the gate agrees", function()
+      local refused = S.http("GET", "v1/plant/list", { headers = { token = "no-such-token" } })
+      assert.equal(200, refused.status)
+      assert.equal('{"data":null,"error_code":10011,"error_msg":"error_permission_denied"}', refused.body)
+      local served = S.http("GET", "v1/plant/list", { headers = { token = "demo-token" } })
+      assert.equal(0, served.json.error_code)
+      assert.equal(3, served.json.data.count)
+      assert.equal("demo-token", S.last().headers.token)
+    end)
+
+    it("answers a path no family routes with a 404 page that names it, escaped", function()
+      local res = S.http("GET", "v4/new-api/queryLastData", { query = "op=%3Cb%3E" })
+      assert.equal(404, res.status)
+      assert.matches("no handler for v4/new-api/queryLastData op=&lt;b&gt;", res.body, 1, true)
+    end)
+  end)
+
   describe("reset", function()
     it("clears the log, counters, faults and sessions", function()
       local cookie = session_cookie(login("demo", "demo-password"))
@@ -453,5 +483,36 @@ describe("sandbox", function()
       end
       assert.is_true(stopped)
     end)
+  end)
+end)
+
+-- Issue 13: no sandbox module over about 400 lines, no function over about 60. Measured with
+-- luac's listing, which gives every function's first and last line.
+describe("the sandbox's modules", function()
+  local function modules()
+    local pipe = assert(io.popen("find lua/growatt/sandbox -name '*.lua' | sort"))
+    local list = {}
+    for path in pipe:lines() do list[#list + 1] = path end
+    pipe:close()
+    return list
+  end
+
+  it("are each at most 400 lines, with no function over 60", function()
+    local files = modules()
+    assert.is_true(#files >= 20, #files .. " modules")
+    for _, path in ipairs(files) do
+      local lines = 0
+      for _ in io.lines(path) do lines = lines + 1 end
+      assert.is_true(lines <= 400, path .. " has " .. lines .. " lines")
+      local pipe = assert(io.popen("luac5.4 -p -l " .. path .. " 2>&1"))
+      local functions = 0
+      for first, last in pipe:read("*a"):gmatch("\nfunction <[^:]+:(%d+),(%d+)>") do
+        functions = functions + 1
+        local length = tonumber(last) - tonumber(first) + 1
+        assert.is_true(length <= 60, path .. ":" .. first .. " is a function of " .. length .. " lines")
+      end
+      pipe:close()
+      assert.is_true(functions > 0, path .. ": no functions listed")
+    end
   end)
 end)
