@@ -633,9 +633,20 @@ function Api:update_tlx_inverter_setting(serial_number, setting_type, parameters
 ---@return growatt.Error? err
 function Api:update_tlx_inverter_time_segment(serial_number, segment_id, batt_mode, start_time, end_time, enabled, options) end
 
----@class growatt.OpenApi : growatt.Api
+---@class growatt.OpenApi
 ---@field server_url string the server; can be changed at any time
 local OpenApi = {}
+
+--- Many calls at once through libcurl's multi interface; one call's failure does not fail the others.
+---@param calls table[] `{ "method_name", arg1, ... }` each
+---@param opts? { concurrency: integer? } at most this many in flight (default 8)
+---@return table values
+---@return table errs
+function OpenApi:batch(calls, opts) end
+
+--- Closes the HTTP session; the object makes no calls afterwards.
+---@return nil
+function OpenApi:close() end
 
 --- An object for one MIN or SPH inverter whose methods are the `min_`/`sph_` ones without the prefix and the serial.
 ---@param device_sn string the serial number
@@ -871,6 +882,10 @@ function OpenApi:sph_write_ac_discharge_times(device_sn, discharge_power, discha
 ---@return true? result `true`
 ---@return growatt.Error? err
 function OpenApi:sph_write_parameter(device_sn, parameter_id, parameter_values, options) end
+
+--- What the session policy counted for this object.
+---@return growatt.Stats
+function OpenApi:stats() end
 
 --- Another name of `device`.
 OpenApi.get_device = OpenApi.device

@@ -44,10 +44,7 @@ local function last_index(call)
   return n
 end
 
--- The message of a raised error without the position error() put in front of it.
-local function bare(msg)
-  return (tostring(msg):gsub("^[^:\n]+:%d+: ", ""))
-end
+local bare = errors.strip
 
 -- The prepared request of calls[i] and what a fallback needs; raises at the user's level
 -- (3 up from here) on misuse.
@@ -78,8 +75,8 @@ end
 -- through the session's multi interface with at most `concurrency` in flight; returns
 -- values, errs in the order of reqs.
 function batch.send(api, reqs, concurrency)
-  if batch.Api and api._send ~= batch.Api._send then
-    -- a class with its own _send (OpenAPI v1: Growatt's one-request-per-5-minutes rule and
+  if api.one_at_a_time then
+    -- a family with its own _send (OpenAPI v1: Growatt's one-request-per-5-minutes rule and
     -- its cache) keeps its rules: its calls go one after the other through that _send
     local values, errs = {}, {}
     for i, req in ipairs(reqs) do values[i], errs[i] = api:_send(req) end

@@ -6,14 +6,16 @@
 --   local min = assert(api:device("MIN4K00208", growatt.DeviceType.MIN))
 --   local data, info = min:energy()          -- info = { cached = true, age = s } from the cache
 --
--- An OpenApi object is a growatt.Api whose requests carry the token and whose replies are
--- v1 envelopes {"data": ..., "error_code": 0, "error_msg": ""}: every request goes through
--- the same _send as the password API (timeouts, stores, budget, hooks). Methods keep the
+-- An OpenApi object is a sibling of growatt.Api on the same engine (growatt.engine.api):
+-- it has the shared methods (batch, stats, close) and its own, none of the ShinePhone ones.
+-- Its requests carry the token and its replies are v1 envelopes
+-- {"data": ..., "error_code": 0, "error_msg": ""}: every request goes through the same
+-- session policy as the password API (timeouts, stores, budget, hooks). Methods keep the
 -- reference's names and arguments (protocol.md §4.1). Before sending, it keeps Growatt's
 -- rules: the same request at most once per `min_interval` (300 s), pages <= 250 of <= 100
 -- rows, history ranges within the documented limits.
 
-local growatt = require("growatt")
+local engine = require("growatt.engine.api")
 local client = require("growatt.client")
 local core = require("growatt.core")
 local endpoints = require("growatt.endpoints")
@@ -23,18 +25,16 @@ local settings = require("growatt.settings")
 local store = require("growatt.store")
 
 local A = endpoints.A
-local Api = growatt.Api
+local shared = engine.shared
 
 local openapi = {
   DEFAULT_MIN_INTERVAL = 300, -- Growatt answers the same request once per 5 minutes (10012)
   MAX_PAGE = 250,             -- 10014
   MAX_PERPAGE = 100,          -- 10013
-  USER_AGENT = _VERSION:gsub(" ", "/") .. " (lua-growatt/" .. growatt._VERSION .. ")",
+  USER_AGENT = _VERSION:gsub(" ", "/") .. " (lua-growatt/" .. engine.VERSION .. ")",
 }
 
-local OpenApi = setmetatable({}, { __index = Api })
-OpenApi.__index = OpenApi
-OpenApi.__close = Api.__close -- metamethods are not inherited through __index
+local OpenApi = engine.class({ one_at_a_time = true }) -- batch goes through its _send
 openapi.OpenApi = OpenApi
 
 -- Tokens live here, keyed by api object rather than in it, so that printing or serialising
@@ -164,7 +164,7 @@ local function three_periods(values)
   end
 end
 
--- The `finish` of the entries with a check (see growatt.Api._complete): the arguments are
+-- The `finish` of the entries with a check (see growatt.engine.api): the arguments are
 -- converted again (they passed once, so nothing raises), checked and completed, and the
 -- request's pairs are made from the completed values. Writes then pass the rules of
 -- growatt.settings for their type (ranges of every param), unused empty params aside.
@@ -418,7 +418,7 @@ for _, ep in pairs(openapi.endpoints) do
   ep.result = ep.write and written or data_of
   if ep.check then ep.finish = finish end
 end
-growatt.install(OpenApi, openapi.endpoints)
+engine.install(OpenApi, openapi.endpoints)
 
 ---------------------------------------------------------------------------
 -- Methods computed from the reads (they take the read's result to save a request).
@@ -507,9 +507,14 @@ local function device_class(prefix)
   return class
 end
 
+--- OpenAPI v1 device types (device_list's `type`; growatt.DeviceType).
+openapi.DeviceType = {
+  INVERTER = 1, STORAGE = 2, OTHER = 3, MAX = 4, SPH = 5, SPA = 6, MIN = 7, PCS = 8, HPS = 9, PBD = 10,
+}
+
 local DEVICE_CLASSES = { min = device_class("min"), sph = device_class("sph") }
 openapi.Min, openapi.Sph = DEVICE_CLASSES.min, DEVICE_CLASSES.sph
-local KIND_OF_TYPE = { [growatt.DeviceType.MIN] = "min", [growatt.DeviceType.SPH] = "sph", min = "min", sph = "sph" }
+local KIND_OF_TYPE = { [openapi.DeviceType.MIN] = "min", [openapi.DeviceType.SPH] = "sph", min = "min", sph = "sph" }
 
 --- A device object for the serial `device_sn` of `device_type` (growatt.DeviceType.MIN or
 -- .SPH, or "min" / "sph"); nil and an `invalid` error for the types without one.
@@ -521,7 +526,7 @@ function OpenApi:device(device_sn, device_type)
     return nil, invalid("device_type", "has no device class: " .. tostring(device_type) ..
       " (MIN = 7 and SPH = 5 have one)")
   end
-  return setmetatable({ api = self, device_sn = device_sn, device_type = growatt.DeviceType[class:upper()] },
+  return setmetatable({ api = self, device_sn = device_sn, device_type = openapi.DeviceType[class:upper()] },
     DEVICE_CLASSES[class])
 end
 OpenApi.get_device = OpenApi.device -- the reference's name
@@ -533,7 +538,7 @@ OpenApi.get_device = OpenApi.device -- the reference's name
 -- the token is never part of a request table: dry runs, hooks and batch items show "***".
 -- The URL is computed at each call, so a change of `api.server_url` is honoured at once.
 function OpenApi:_prepare(req)
-  req = Api._prepare(self, req)
+  req = shared._prepare(self, req)
   req.headers = req.headers or {}
   req.headers[#req.headers + 1] = { "token", "***" }
   return req
@@ -583,14 +588,14 @@ function OpenApi:_forget(now)
   end
 end
 
---- Sends through growatt.Api's _send, unless the same request went out less than
+--- Sends under the session policy (the engine's _send), unless the same request went out less than
 -- min_interval seconds ago.
 function OpenApi:_send(req)
-  if self.min_interval <= 0 then return Api._send(self, req) end
+  if self.min_interval <= 0 then return shared._send(self, req) end
   local key, now = request_key(req), self.clock()
   local seen = self._recent[key]
   if seen and now - seen.sent < self.min_interval then return self:_repeat(req, seen, now) end
-  local value, err = Api._send(self, req)
+  local value, err = shared._send(self, req)
   if err and UNSENT[err.kind] then return nil, err end
   if not seen then
     if self._recent_count >= 256 then self:_forget(now) end
@@ -627,28 +632,25 @@ end
 local OPTIONS = { token = "string", cache = "boolean", min_interval = "number" }
 
 --- growatt.openapi{ token = ..., server_url | region = ..., cache = false, min_interval = 300,
--- and the options of growatt.new }. `level` (default 2: new's caller) is where misuse is raised.
-function openapi.new(opts, level)
-  level = level or 2
-  errors.check(opts, "table", "opts", "growatt.openapi", level - 1)
+-- and the options of growatt.new }.
+local function new(opts)
+  errors.check(opts, "table", "opts", "growatt.openapi")
   local base = {}
   for k, v in pairs(opts) do
     local want = OPTIONS[k]
     if want and type(v) ~= want then
-      error(string.format("growatt.openapi: option '%s' must be a %s, got %s", k, want, type(v)), level)
+      errors.misuse("growatt.openapi: option '%s' must be a %s, got %s", k, want, type(v))
     end
     if not want then base[k] = v end
   end
-  if opts.token == nil or opts.token == "" then error("growatt.openapi: option 'token' is required", level) end
+  if opts.token == nil or opts.token == "" then errors.misuse("growatt.openapi: option 'token' is required") end
   local problem = token_problem(opts.token)
-  if problem then error("growatt.openapi: option 'token' " .. problem, level) end
+  if problem then errors.misuse("growatt.openapi: option 'token' %s", problem) end
   if opts.min_interval and opts.min_interval < 0 then
-    error("growatt.openapi: option 'min_interval' must be >= 0", level)
+    errors.misuse("growatt.openapi: option 'min_interval' must be >= 0")
   end
   base.agent_identifier = base.agent_identifier or openapi.USER_AGENT
-  local ok, api = pcall(growatt.new, base)
-  if not ok then error((tostring(api):gsub("^[^\n]-:%d+: ", ""):gsub("^growatt%.new:", "growatt.openapi:")), level) end
-  setmetatable(api, OpenApi)
+  local api = engine.open(OpenApi, "growatt.openapi", base)
   tokens[api] = opts.token
   api.cache = opts.cache or false
   api.min_interval = opts.min_interval or openapi.DEFAULT_MIN_INTERVAL
@@ -656,5 +658,6 @@ function openapi.new(opts, level)
   api._recent, api._recent_count = {}, 0
   return api
 end
+openapi.new = errors.boundary(new)
 
 return openapi
