@@ -86,7 +86,7 @@ end
 
 -- Raises `message` (without the position the thread put in front) at `level`.
 local function raise(message, level)
-  error((tostring(message):gsub("^[^:\n]*:%d+: ", "")), level + 1)
+  error(errors.strip(message), level + 1)
 end
 
 -- A dry-run Api of this Lua VM (options only, nothing per request): it checks the arguments
@@ -129,26 +129,23 @@ end })
 Client.__index = Client
 
 local function check_options(opts)
-  for k, v in pairs(opts) do
-    if NOT_HERE[k] then error("growatt.ngx.new: option '" .. k .. "' is not available: " .. NOT_HERE[k], 3) end
-    local want = M.OPTIONS[k] or growatt.OPTIONS[k]
-    if not want then error("growatt.ngx.new: unknown option '" .. tostring(k) .. "'", 3) end
-    if not (" " .. want .. " "):find(" " .. type(v) .. " ", 1, true) then
-      error(string.format("growatt.ngx.new: option '%s' must be a %s, got %s", k, want, type(v)), 3)
-    end
+  for k in pairs(opts) do
+    if NOT_HERE[k] then errors.misuse("growatt.ngx.new: option '%s' is not available: %s", k, NOT_HERE[k]) end
   end
-  if not opts.username then error("growatt.ngx.new: option 'username' is required", 3) end
+  local types = setmetatable({}, { __index = function(_, k) return M.OPTIONS[k] or growatt.OPTIONS[k] end })
+  errors.check_options("growatt.ngx.new", opts, types)
+  if not opts.username then errors.misuse("growatt.ngx.new: option 'username' is required") end
   if opts.keepalive and not (opts.keepalive >= 0 and opts.keepalive < math.huge) then
-    error("growatt.ngx.new: option 'keepalive' must be a number >= 0", 3)
+    errors.misuse("growatt.ngx.new: option 'keepalive' must be a number >= 0")
   end
   if not opts.password and not opts.password_hash then
-    error("growatt.ngx.new: option 'password' (or 'password_hash') is required", 3)
+    errors.misuse("growatt.ngx.new: option 'password' (or 'password_hash') is required")
   end
 end
 
 --- Makes a client. It holds options only (no connection, no per-request data), so one made
 -- at module level can serve every request of the worker.
-function M.new(opts)
+local function new(opts)
   errors.check(opts, "table", "opts", "growatt.ngx.new")
   check_options(opts)
   local api_options = {}
@@ -163,7 +160,7 @@ function M.new(opts)
   local shdict = opts.shdict or M.DEFAULTS.shdict
   local redis_ok, redis = pcall(function() return opts.redis and store_redis.new(opts.redis) end)
   if not redis_ok then
-    raise("growatt.ngx.new: option 'redis': " .. tostring(redis):gsub("^.-store_redis%.new: ", ""), 2)
+    errors.misuse("growatt.ngx.new: option 'redis': %s", (errors.strip(redis):gsub("^store_redis%.new: ", "")))
   end
   local client = setmetatable({
     username = opts.username,
@@ -180,6 +177,7 @@ function M.new(opts)
   redis_options[client] = opts.redis
   return client
 end
+M.new = errors.boundary(new)
 
 ---------------------------------------------------------------------------
 -- Shared state

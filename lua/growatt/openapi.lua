@@ -187,10 +187,7 @@ end
 ---------------------------------------------------------------------------
 -- Converters of v1 arguments (see growatt.client.kinds).
 
-local function kind(name, fn)
-  assert(client.kinds[name] == nil, "argument kind defined twice: " .. name)
-  client.kinds[name] = fn
-end
+local kind = client.kind
 
 --- parameter_values of the writes: a scalar (param1), a list (param1, param2, ...) or a
 -- map position -> value; positions outside the call's params are dropped. Values go out
@@ -212,7 +209,7 @@ end)
 local function nested(kind_name, v, name, fname, values)
   local ok, r = pcall(client.kinds[kind_name], v, name, fname, values)
   if ok then return r end
-  error((tostring(r):gsub("^[^\n]-:%d+: ", "")), 6)
+  error(errors.strip(r), 6)
 end
 
 --- The periods of the SPH charge/discharge writes: a list of { start_time, end_time,

@@ -100,11 +100,7 @@ local function params_problem(t, named_only)
   if n > 0 and count ~= n then return "a list or a table with names", "a table with both" end
 end
 
--- Converters live in one namespace with the other engineers' kinds: a clash must be loud.
-local function kind(name, fn)
-  assert(client.kinds[name] == nil, "argument kind defined twice: " .. name)
-  client.kinds[name] = fn
-end
+local kind = client.kind
 
 local function params_kind(named_only)
   return function(v, name, fname)
