@@ -14,10 +14,10 @@
 local core = require("growatt.core")
 local errors = require("growatt.errors")
 local json = require("growatt.json")
-local regions = require("growatt.regions")
+local regions = require("growatt.engine.regions")
 local engine = require("growatt.engine.api")
 local shinephone = require("growatt.shinephone.api")
-local openapi = require("growatt.openapi")
+local openapi = require("growatt.openapi.v1")
 
 return {
   _VERSION = engine.VERSION,

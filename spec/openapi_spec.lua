@@ -69,7 +69,7 @@ describe("growatt.openapi", function()
         assert.equal("function", type(a[name]), name)
       end
       local shinephone = { "login", "resume", "walk", "tlx_data", "mix_info", "inverter_detail",
-        "plant_settings", "update_ac_inverter_setting", "discover_server", "_login_request" }
+        "plant_settings", "update_ac_inverter_setting", "_login_request" }
       for _, name in ipairs(shinephone) do
         assert.is_nil(a[name], name)
         assert.equal("function", type(growatt.Api[name]), name)

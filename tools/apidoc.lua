@@ -5,7 +5,7 @@
 
 local apidoc = {}
 
---- Argument kinds of growatt.client.kinds: the LuaLS type and what the kind accepts.
+--- Argument kinds of growatt.engine.client.kinds: the LuaLS type and what the kind accepts.
 apidoc.kinds = {
   id = { "string|integer", "a string, or a whole number (sent without `.0`)" },
   optional_id = { "string|integer|nil", "left out of the request when nil or `\"\"`" },

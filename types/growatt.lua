@@ -663,6 +663,14 @@ function OpenApi:device(device_sn, device_type) end
 ---@return growatt.Error|growatt.CacheInfo|nil err
 function OpenApi:device_list(plant_id) end
 
+--- Asks Growatt which server holds an account (no login needed).
+---
+--- Sends `GET newLoginAPI.do?op=getServerUrlByName&userName=<username>`, with the `token` header.
+---@param username string the account's user name
+---@return string? result the reply's `data`: its URL, as "https://host/"
+---@return growatt.Error|growatt.CacheInfo|nil err
+function OpenApi:discover_server(username) end
+
 --- A MIN inverter's configuration (alias, firmware, datalogger, ...).
 ---
 --- Sends `GET v1/device/tlx/tlx_data_info?device_sn=<device_sn>`, with the `token` header.

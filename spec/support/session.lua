@@ -2,7 +2,7 @@
 -- process: shell commands, files, the interpreter running the spec (for child processes) and
 -- a class with a write.
 local growatt = require("growatt")
-local A = require("growatt.endpoints").A
+local A = require("growatt.shinephone.endpoints").A
 
 local H = {}
 

@@ -7,10 +7,10 @@
 
 local core = require("growatt.core")
 local errors = require("growatt.errors")
-local client = require("growatt.client")
-local policy = require("growatt.policy")
-local regions = require("growatt.regions")
-local batch = require("growatt.batch")
+local client = require("growatt.engine.client")
+local policy = require("growatt.engine.policy")
+local regions = require("growatt.engine.regions")
+local batch = require("growatt.engine.batch")
 
 local engine = {}
 
@@ -30,7 +30,7 @@ engine.OPTIONS = {
   proxy = "string",
   max_body = "number",
   dry_run = "boolean",
-  -- session safety (growatt.policy, growatt.store)
+  -- session safety (growatt.engine.policy, growatt.store)
   state_file = "string",
   store = "table",
   login_interval = "number",
@@ -60,7 +60,7 @@ local function check_options(fname, opts)
       errors.misuse("%s: option '%s' must not contain control characters", fname, k)
     end
   end
-  if opts.agent_identifier and #opts.agent_identifier > 512 then -- see growatt.client.MAX_URL
+  if opts.agent_identifier and #opts.agent_identifier > 512 then -- see growatt.engine.client.MAX_URL
     errors.misuse("%s: option 'agent_identifier' must be at most 512 bytes", fname)
   end
   if opts.region ~= nil then
@@ -114,7 +114,7 @@ function shared:_prepare(req)
 end
 
 --- Sends a prepared request and returns the part of the reply the call wants, through
--- the session policy (growatt.policy): login guard, re-login on expiry, budget, retries,
+-- the session policy (growatt.engine.policy): login guard, re-login on expiry, budget, retries,
 -- the on_request hook.
 function shared:_send(req)
   return policy.send(self, req)

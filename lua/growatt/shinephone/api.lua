@@ -1,15 +1,15 @@
 --- The ShinePhone client (the password API): growatt.new's class, growatt.Api. Its methods
--- are the shared ones of growatt.engine.api, one per endpoint entry (growatt.endpoints,
--- growatt.settings, growatt.regions), and the session methods below: login, resume, walk.
+-- are the shared ones of growatt.engine.api, one per endpoint entry (growatt.shinephone.endpoints,
+-- growatt.shinephone.settings, growatt.engine.regions), and the session methods below: login, resume, walk.
 
 local core = require("growatt.core")
 local errors = require("growatt.errors")
-local client = require("growatt.client")
-local endpoints = require("growatt.endpoints")
-local policy = require("growatt.policy")
-local regions = require("growatt.regions")
-local settings = require("growatt.settings")
-local batch = require("growatt.batch")
+local client = require("growatt.engine.client")
+local endpoints = require("growatt.shinephone.endpoints")
+local policy = require("growatt.engine.policy")
+local regions = require("growatt.engine.regions")
+local settings = require("growatt.shinephone.settings")
+local batch = require("growatt.engine.batch")
 local engine = require("growatt.engine.api")
 
 local Api = engine.class()

@@ -10,8 +10,8 @@
 --   local tree = api:walk()   -- every plant, its devices and each device's current status
 
 local errors = require("growatt.errors")
-local client = require("growatt.client")
-local policy = require("growatt.policy")
+local client = require("growatt.engine.client")
+local policy = require("growatt.engine.policy")
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 
@@ -70,7 +70,7 @@ local function build(api, call, i)
   return item
 end
 
---- Sends prepared requests under the session policy (growatt.policy: login guard, one
+--- Sends prepared requests under the session policy (growatt.engine.policy: login guard, one
 -- re-login for the whole batch, budget, retries, on_request hook), each round of them
 -- through the session's multi interface with at most `concurrency` in flight; returns
 -- values, errs in the order of reqs.

@@ -33,7 +33,7 @@ client.whole = whole
 local function bad(name, fname, expected, got)
   error(string.format("bad argument '%s' to '%s' (%s expected, got %s)", name, fname, expected, got), 6)
 end
-client.bad = bad -- for the converters of other modules (growatt.settings)
+client.bad = bad -- for the converters of other modules (growatt.shinephone.settings)
 
 -- The accepted types of the converters (made once: no table per call).
 local ID_TYPES = { "string", "number" }
