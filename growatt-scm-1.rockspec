@@ -60,6 +60,7 @@ build = {
     ["growatt.engine.api"] = "lua/growatt/engine/api.lua",
     ["growatt.shinephone.api"] = "lua/growatt/shinephone/api.lua",
     ["growatt.openapi.v1"] = "lua/growatt/openapi/v1.lua",
+    ["growatt.openapi.v1_endpoints"] = "lua/growatt/openapi/v1_endpoints.lua",
     ["growatt.openapi"] = "lua/growatt/openapi.lua",
     ["growatt.engine.regions"] = "lua/growatt/engine/regions.lua",
     ["growatt.sandbox"] = "lua/growatt/sandbox/init.lua",
