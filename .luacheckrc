@@ -7,5 +7,5 @@ files["spec/"] = { std = "+busted" }
 -- generated LuaLS definitions: empty functions with long annotations
 files["types/"] = { ignore = { "212", "241", "631" } }
 files["lua/growatt/sandbox/"] = { globals = { "ngx" } }
-files["lua/growatt/ngx.lua"] = { globals = { "ngx" } }
+files["lua/growatt/openresty/"] = { globals = { "ngx" } }
 files["examples/openresty/"] = { globals = { "ngx" } }

@@ -14,7 +14,7 @@
 -- the session of "demo" stored there. Each workload prints one line of key=value figures; a
 -- failed call stops it with a message.
 local growatt = require("growatt")
-local client = require("growatt.client")
+local client = require("growatt.engine.client")
 local json = require("growatt.json")
 local system = require("system") -- luasystem (a busted dependency): monotonic clock
 

@@ -111,6 +111,9 @@ end
 -- measurements
 
 local R = { calls = {}, callgrind = {}, batch = {}, cold = {} }
+-- BENCH_ONLY=callgrind: the instructions per call of the clients alone, printed (no calls/s,
+-- no RESULTS.md): to compare two trees of the module.
+local ONLY_CALLGRIND = os.getenv("BENCH_ONLY") == "callgrind"
 local function loadavg() return (sh("cut -d' ' -f1-3 /proc/loadavg")) end
 R.load_start = loadavg()
 
@@ -123,7 +126,7 @@ assert(bench_store.file(STATE_FILE):save({ accounts = { [bench_store.key(sb.url,
   user_id = user_id, cookies = api.session:cookies(), login = { userId = user_id } } } }))
 R.state_file = {}
 for _, c in ipairs(CLIENTS) do R.state_file[c.name] = { memory = {}, file = {} } end
-for round = 1, ROUNDS do
+for round = 1, ONLY_CALLGRIND and 0 or ROUNDS do
   log("state file against memory, round %d", round)
   for _, c in ipairs(CLIENTS) do
     local runs, cmd = R.state_file[c.name], client_cmd(c, "calls", small, CALLS.small)
@@ -164,7 +167,7 @@ if os.getenv("BENCH_ONLY") == "state_file" then
 end
 
 -- Sequential keep-alive calls per second, floor and clients interleaved round by round.
-for _, w in ipairs({ small, large }) do
+for _, w in ipairs(ONLY_CALLGRIND and {} or { small, large }) do
   local runs = { floor = {} }
   for _, c in ipairs(CLIENTS) do runs[c.name] = {} end
   for round = 1, ROUNDS do
@@ -205,14 +208,24 @@ if has_valgrind then
       return per_call(function(n, tool) return client_cmd(c, mode, w, n, tool) end)
     end
     log("callgrind %s", w.name)
-    R.callgrind[w.name] = { floor = per_call(function(n, tool) return tool .. " " .. floor_cmd(w, n) end) }
+    R.callgrind[w.name] = {}
+    if not ONLY_CALLGRIND then
+      R.callgrind[w.name].floor = per_call(function(n, tool) return tool .. " " .. floor_cmd(w, n) end)
+    end
     for _, c in ipairs(CLIENTS) do
       R.callgrind[w.name][c.name] = client_per_call(c, "calls")
-      if w == small then
+      if ONLY_CALLGRIND then
+        print(string.format("%s %s: %.0f instructions/call", w.name, c.name, R.callgrind[w.name][c.name]))
+      elseif w == small then
         R.parts[c.name] = { transport = client_per_call(c, "transport"), decode = client_per_call(c, "decode") }
       end
     end
   end
+end
+if ONLY_CALLGRIND then
+  sb:stop()
+  sh("rm -rf " .. quote(tmp))
+  return
 end
 
 -- Resident memory over 100k small calls after warm-up (Lua 5.4).

@@ -21,7 +21,7 @@
 -- In every case: no Lua error from inside the library, and the same api object then makes a
 -- good call.
 local growatt = require("growatt")
-local client = require("growatt.client")
+local client = require("growatt.engine.client")
 local core = require("growatt.core")
 local errors = require("growatt.errors")
 local json = require("growatt.json")
@@ -171,7 +171,8 @@ local PERIODS = { { start_time = "1:00", end_time = "5:30", enabled = true },
 
 -- ... and of the OpenAPI v1 client's (token "demo-token").
 local V1 = {
-  plant_list = {}, plant_details = { P1 }, plant_energy_overview = { P1 }, plant_power_overview = { P1, DAY },
+  plant_list = {}, discover_server = { "demo" }, plant_details = { P1 }, plant_energy_overview = { P1 },
+  plant_power_overview = { P1, DAY },
   plant_energy_history = { P1 }, device_list = { P1 },
   min_detail = { TLX }, min_energy = { TLX }, min_settings = { TLX }, min_energy_history = { TLX },
   min_read_parameter = { TLX, "pv_on_off" }, min_write_parameter = { TLX, "ac_charge", 1 },

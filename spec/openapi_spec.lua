@@ -50,7 +50,7 @@ describe("growatt.openapi", function()
   end
 
   describe("construction", function()
-    it("is a growatt.Api with the token, the official server and its own user agent", function()
+    it("is a client of the engine with the token, the official server and its own user agent", function()
       local a = growatt.openapi({ token = TOKEN })
       assert.equal("https://openapi.growatt.com/", a.server_url)
       assert.equal(growatt.Api.close, a.close)
@@ -61,6 +61,26 @@ describe("growatt.openapi", function()
         S.last().headers["user-agent"])
       api({ agent_identifier = "my-agent" }):plant_details(2222207)
       assert.equal("my-agent", S.last().headers["user-agent"])
+    end)
+
+    it("has the shared methods and none of the ShinePhone client's", function()
+      local a = api()
+      for _, name in ipairs({ "batch", "stats", "close", "plant_list", "device", "set_token" }) do
+        assert.equal("function", type(a[name]), name)
+      end
+      local shinephone = { "login", "resume", "walk", "tlx_data", "mix_info", "inverter_detail",
+        "plant_settings", "update_ac_inverter_setting", "_login_request" }
+      for _, name in ipairs(shinephone) do
+        assert.is_nil(a[name], name)
+        assert.equal("function", type(growatt.Api[name]), name)
+      end
+      local ok, msg = pcall(function() return a:tlx_data("MIN4K00208") end)
+      assert.is_false(ok)
+      assert.matches("tlx_data", msg)
+      ok, msg = pcall(a.batch, a, { { "tlx_data", "MIN4K00208" } })
+      assert.is_false(ok)
+      assert.matches("batch: call 1", msg)
+      assert.same({}, S.requests()) -- nothing was sent
     end)
 
     it("takes a region instead of server_url", function()

@@ -1,7 +1,7 @@
 -- Regions (growatt.regions, the region option) and server discovery (api:discover_server)
 -- against the sandbox.
 local growatt = require("growatt")
-local regions = require("growatt.regions")
+local regions = require("growatt.engine.regions")
 local S = require("spec.support.sandbox")
 local pairs_of = S.pairs_of
 

@@ -430,7 +430,7 @@ describe("session safety", function()
   end)
 
   describe("a refused password", function()
-    local policy = require("growatt.policy")
+    local policy = require("growatt.engine.policy")
     local real_now, offset
     before_each(function()
       real_now, offset = policy.now, 0
@@ -541,7 +541,7 @@ describe("session safety", function()
       local a = logged_in()
       local here = growatt.new({ server_url = url, dry_run = true }):plant_list(1234567)
       local there = growatt.new({ server_url = other.url, dry_run = true }):plant_list(1234567)
-      local values, errs = require("growatt.policy").send_many(a, { here, there }, function(list)
+      local values, errs = require("growatt.engine.policy").send_many(a, { here, there }, function(list)
         local res, err = {}, {}
         for i, req in ipairs(list) do
           local r, e = a:_transmit(req)

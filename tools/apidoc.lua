@@ -5,7 +5,7 @@
 
 local apidoc = {}
 
---- Argument kinds of growatt.client.kinds: the LuaLS type and what the kind accepts.
+--- Argument kinds of growatt.engine.client.kinds: the LuaLS type and what the kind accepts.
 apidoc.kinds = {
   id = { "string|integer", "a string, or a whole number (sent without `.0`)" },
   optional_id = { "string|integer|nil", "left out of the request when nil or `\"\"`" },
@@ -114,6 +114,20 @@ apidoc.functions = {
   },
 }
 
+--- The methods every client has (growatt.engine.api), documented once for each class.
+local shared = {
+  stats = { args = {}, "What the session policy counted for this object.", result = "growatt.Stats",
+    plain = true, example = "local stats = api:stats()" },
+  batch = { args = { arg("calls", "table[]", '`{ "method_name", arg1, ... }` each'),
+                     arg("opts", "{ concurrency: integer? }", "at most this many in flight (default 8)", true) },
+    "Many calls at once through libcurl's multi interface; one call's failure does not fail the others.",
+    result = "table", returns = "`values, errs`: what each call returned, in the order of the calls",
+    errors = "table", example = 'local values, errs = api:batch({ { "device_list", "2222207" }, '
+      .. '{ "inverter_detail", "INV3K00209" } })' },
+  close = { args = {}, "Closes the HTTP session; the object makes no calls afterwards.", plain = true,
+    example = "api:close()" },
+}
+
 --- The methods written by hand, by class.
 apidoc.methods = {
   ["growatt.Api"] = {
@@ -128,19 +142,9 @@ apidoc.methods = {
       "Takes up the session kept in the store by an earlier login, without credentials: never logs in.",
       result = "growatt.LoginReply", returns = "the stored login reply; `session_expired` when there is none",
       example = 'local login, err = api:resume("demo")' },
-    stats = { args = {}, "What the session policy counted for this object.", result = "growatt.Stats",
-      plain = true, example = "local stats = api:stats()" },
-    batch = { args = { arg("calls", "table[]", '`{ "method_name", arg1, ... }` each'),
-                       arg("opts", "{ concurrency: integer? }", "at most this many in flight (default 8)", true) },
-      "Many calls at once through libcurl's multi interface; one call's failure does not fail the others.",
-      result = "table", returns = "`values, errs`: what each call returned, in the order of the calls",
-      errors = "table", example = 'local values, errs = api:batch({ { "device_list", "2222207" }, '
-        .. '{ "inverter_detail", "INV3K00209" } })' },
     walk = { args = { arg("opts", "{ concurrency: integer? }", "as batch's", true) },
       "The whole account in three rounds of batches: plants, their devices, each device's status.",
       result = "growatt.Walk", example = "local tree, err = api:walk()" },
-    close = { args = {}, "Closes the HTTP session; the object makes no calls afterwards.", plain = true,
-      example = "api:close()" },
   },
   ["growatt.OpenApi"] = {
     device = { args = { arg("device_sn", "string", "the serial number"),
@@ -170,6 +174,14 @@ apidoc.methods = {
       example = 'local discharge, err = v1:sph_read_ac_discharge_times("SPH6K00207")' },
   },
 }
+
+for _, class in pairs(apidoc.methods) do
+  for name, rec in pairs(shared) do
+    local copy = {}
+    for k, v in pairs(rec) do copy[k] = v end
+    class[name] = copy
+  end
+end
 
 --- Other names of methods: name -> the method it is.
 apidoc.aliases = {

@@ -13,9 +13,9 @@ local apidoc = dofile(here .. "/apidoc.lua")
 
 local growatt = require("growatt")
 local openapi = require("growatt.openapi")
-local settings = require("growatt.settings")
-local endpoints = require("growatt.endpoints")
-local regions = require("growatt.regions")
+local settings = require("growatt.shinephone.settings")
+local endpoints = require("growatt.shinephone.endpoints")
+local regions = require("growatt.engine.regions")
 local errors = require("growatt.errors")
 
 local gendocs = { apidoc = apidoc }
@@ -38,7 +38,8 @@ local CLASSES = {
     groups = { { "Session", apidoc.methods["growatt.Api"] }, { "Reads", endpoints.legacy },
                { "Reads", regions.endpoints }, { "Settings", settings.endpoints } } },
   { name = "growatt.OpenApi", var = "v1", class = openapi.OpenApi, token = true,
-    groups = { { "Methods", apidoc.methods["growatt.OpenApi"] }, { "Methods", openapi.endpoints } } },
+    groups = { { "Methods", apidoc.methods["growatt.OpenApi"] }, { "Methods", openapi.endpoints },
+               { "Methods", regions.endpoints } } },
 }
 
 -- Where an endpoint's arguments go: "GET path?op=x&id=<tlx_id>"; runs of param1..N as one;

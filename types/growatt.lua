@@ -633,9 +633,20 @@ function Api:update_tlx_inverter_setting(serial_number, setting_type, parameters
 ---@return growatt.Error? err
 function Api:update_tlx_inverter_time_segment(serial_number, segment_id, batt_mode, start_time, end_time, enabled, options) end
 
----@class growatt.OpenApi : growatt.Api
+---@class growatt.OpenApi
 ---@field server_url string the server; can be changed at any time
 local OpenApi = {}
+
+--- Many calls at once through libcurl's multi interface; one call's failure does not fail the others.
+---@param calls table[] `{ "method_name", arg1, ... }` each
+---@param opts? { concurrency: integer? } at most this many in flight (default 8)
+---@return table values
+---@return table errs
+function OpenApi:batch(calls, opts) end
+
+--- Closes the HTTP session; the object makes no calls afterwards.
+---@return nil
+function OpenApi:close() end
 
 --- An object for one MIN or SPH inverter whose methods are the `min_`/`sph_` ones without the prefix and the serial.
 ---@param device_sn string the serial number
@@ -651,6 +662,14 @@ function OpenApi:device(device_sn, device_type) end
 ---@return growatt.v1.DeviceList? result the reply's `data`: `devices[i].type` is a `growatt.DeviceType`
 ---@return growatt.Error|growatt.CacheInfo|nil err
 function OpenApi:device_list(plant_id) end
+
+--- Asks Growatt which server holds an account (no login needed).
+---
+--- Sends `GET newLoginAPI.do?op=getServerUrlByName&userName=<username>`, with the `token` header.
+---@param username string the account's user name
+---@return string? result the reply's `data`: its URL, as "https://host/"
+---@return growatt.Error|growatt.CacheInfo|nil err
+function OpenApi:discover_server(username) end
 
 --- A MIN inverter's configuration (alias, firmware, datalogger, ...).
 ---
@@ -871,6 +890,10 @@ function OpenApi:sph_write_ac_discharge_times(device_sn, discharge_power, discha
 ---@return true? result `true`
 ---@return growatt.Error? err
 function OpenApi:sph_write_parameter(device_sn, parameter_id, parameter_values, options) end
+
+--- What the session policy counted for this object.
+---@return growatt.Stats
+function OpenApi:stats() end
 
 --- Another name of `device`.
 OpenApi.get_device = OpenApi.device

@@ -13,7 +13,7 @@
 
 local growatt = require("growatt")
 local errors = require("growatt.errors")
-local store = require("growatt.store")
+local store = require("growatt.engine.store")
 local output = require("growatt.cli.output")
 local term = require("growatt.cli.term")
 

@@ -1,7 +1,7 @@
 --- Error values: what the world can do to a call comes back as `nil, err`.
 -- `err` is a table with `kind` and `message`, and where known `code` (the server's),
 -- `status` (HTTP), `response` (the decoded reply), `retry_after` (seconds) and
--- `locked_until` (epoch seconds). Misuse of the API raises instead (see `errors.arg`).
+-- `locked_until` (epoch seconds). Misuse of the API raises instead (see `errors.boundary`).
 -- Messages never carry secrets: passwords, hashes, tokens or cookie values.
 
 local errors = {}
@@ -84,9 +84,46 @@ function errors.show(v)
   return string.format("%q... (%d bytes)", v:sub(1, 40), #v)
 end
 
---- Raises a misuse error at the caller's caller (the user's line, not ours).
-function errors.arg(level, fmt, ...)
-  error(string.format(fmt, ...), level + 1)
+---------------------------------------------------------------------------
+-- Misuse: raised inside, turned into an error at the caller's line by one boundary
+-- (LuaSocket's protect/newtry idea), so that no code counts `error(msg, N)` levels.
+
+local Misuse = { __name = "growatt.Misuse" }
+Misuse.__tostring = function(m) return m.message end
+
+--- `msg` without the "file:line: " position Lua put in front of it.
+function errors.strip(msg)
+  return (tostring(msg):gsub("^[^:\n]*:%d+: ", ""))
+end
+
+--- Raises a misuse error (string.format(fmt, ...)); an errors.boundary above turns it into
+-- an error at the line that called the boundary's function.
+function errors.misuse(fmt, ...)
+  error(setmetatable({ message = string.format(fmt, ...) }, Misuse), 0)
+end
+
+--- `fn` as a public function: whatever misuse it raises (errors.misuse, or a positioned
+-- message of errors.check) is raised again at its caller's line, without the inside's
+-- position. Returns fn's first value (the constructors' object).
+function errors.boundary(fn)
+  return function(...)
+    local ok, v = pcall(fn, ...)
+    if ok then return v end
+    if getmetatable(v) == Misuse then v = v.message else v = errors.strip(v) end
+    error(v, 2) -- not a tail call: level 2 is the caller's line in every Lua
+  end
+end
+
+--- Checks the options table `opts` of `fname` against `types` (name -> "type" or
+-- "type or type"): an unknown option or one of the wrong type raises errors.misuse.
+function errors.check_options(fname, opts, types)
+  for k, v in pairs(opts) do
+    local want = types[k]
+    if not want then errors.misuse("%s: unknown option '%s'", fname, tostring(k)) end
+    if not (" " .. want .. " "):find(" " .. type(v) .. " ", 1, true) then
+      errors.misuse("%s: option '%s' must be a %s, got %s", fname, k, want, type(v))
+    end
+  end
 end
 
 --- Checks an argument's Lua type and raises a clear message when it is wrong.

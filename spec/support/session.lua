@@ -2,7 +2,7 @@
 -- process: shell commands, files, the interpreter running the spec (for child processes) and
 -- a class with a write.
 local growatt = require("growatt")
-local A = require("growatt.endpoints").A
+local A = require("growatt.shinephone.endpoints").A
 
 local H = {}
 
@@ -47,7 +47,7 @@ end
 -- touch(user_id) POSTs PlantListAPI.do with the user id in the form.
 H.Writer = setmetatable({}, { __index = growatt.Api })
 H.Writer.__index = H.Writer
-growatt.install(H.Writer, {
+require("growatt.engine.api").install(H.Writer, {
   touch = {
     method = "POST", path = "PlantListAPI.do", args = { { "user_id", "id" } },
     form = { { "userId", A "user_id" } }, result = "back", write = true,

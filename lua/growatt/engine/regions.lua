@@ -8,7 +8,7 @@
 -- The same hosts serve the ShinePhone API at their root and the OpenAPI under v1/.
 
 local errors = require("growatt.errors")
-local endpoints = require("growatt.endpoints")
+local endpoints = require("growatt.shinephone.endpoints")
 
 local regions = {}
 

@@ -25,9 +25,9 @@
 -- user_id, policy (the options below, checked by policy.options), _stats.
 
 local core = require("growatt.core")
-local client = require("growatt.client")
+local client = require("growatt.engine.client")
 local errors = require("growatt.errors")
-local store = require("growatt.store")
+local store = require("growatt.engine.store")
 
 local policy = {}
 

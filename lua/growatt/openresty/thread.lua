@@ -2,7 +2,7 @@
 -- (ngx.run_worker_thread), where blocking in libcurl stalls no event loop. Only plain data
 -- comes in and goes out. The Api made here keeps its session state in the lua_shared_dict
 -- (growatt.store_shdict; worker threads can reach shared dicts), so the session policy
--- (login guard, budget, lock state: growatt.policy) holds across every worker and thread.
+-- (login guard, budget, lock state: growatt.engine.policy) holds across every worker and thread.
 --
 -- Warm sessions: each thread VM keeps its Apis (and so their C sessions: the open
 -- connections and the TLS sessions) from one job to the next, one per identity: the
@@ -38,8 +38,8 @@
 local growatt = require("growatt")
 local core = require("growatt.core")
 local errors = require("growatt.errors")
-local store_shdict = require("growatt.store_shdict")
-local store_redis = require("growatt.store_redis")
+local store_shdict = require("growatt.openresty.store_shdict")
+local store_redis = require("growatt.engine.store_redis")
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 

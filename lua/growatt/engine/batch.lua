@@ -10,8 +10,8 @@
 --   local tree = api:walk()   -- every plant, its devices and each device's current status
 
 local errors = require("growatt.errors")
-local client = require("growatt.client")
-local policy = require("growatt.policy")
+local client = require("growatt.engine.client")
+local policy = require("growatt.engine.policy")
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 
@@ -44,10 +44,7 @@ local function last_index(call)
   return n
 end
 
--- The message of a raised error without the position error() put in front of it.
-local function bare(msg)
-  return (tostring(msg):gsub("^[^:\n]+:%d+: ", ""))
-end
+local bare = errors.strip
 
 -- The prepared request of calls[i] and what a fallback needs; raises at the user's level
 -- (3 up from here) on misuse.
@@ -73,13 +70,13 @@ local function build(api, call, i)
   return item
 end
 
---- Sends prepared requests under the session policy (growatt.policy: login guard, one
+--- Sends prepared requests under the session policy (growatt.engine.policy: login guard, one
 -- re-login for the whole batch, budget, retries, on_request hook), each round of them
 -- through the session's multi interface with at most `concurrency` in flight; returns
 -- values, errs in the order of reqs.
 function batch.send(api, reqs, concurrency)
-  if batch.Api and api._send ~= batch.Api._send then
-    -- a class with its own _send (OpenAPI v1: Growatt's one-request-per-5-minutes rule and
+  if api.one_at_a_time then
+    -- a family with its own _send (OpenAPI v1: Growatt's one-request-per-5-minutes rule and
     -- its cache) keeps its rules: its calls go one after the other through that _send
     local values, errs = {}, {}
     for i, req in ipairs(reqs) do values[i], errs[i] = api:_send(req) end

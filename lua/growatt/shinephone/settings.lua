@@ -14,10 +14,10 @@
 -- fixed parameters as a Python dict is: a name already there keeps its place and takes
 -- the new value; a new name goes at the end. Values are strings or numbers.
 
-local client = require("growatt.client")
+local client = require("growatt.engine.client")
 local errors = require("growatt.errors")
 local json = require("growatt.json")
-local A = require("growatt.endpoints").A
+local A = require("growatt.shinephone.endpoints").A
 
 local settings = {}
 
@@ -77,7 +77,7 @@ function settings.merge(list, more)
 end
 
 ---------------------------------------------------------------------------
--- Argument converters of the writes (kinds of growatt.client). They raise on misuse at the
+-- Argument converters of the writes (kinds of growatt.engine.client). They raise on misuse at the
 -- caller's line, as the other converters do.
 
 local bad = client.bad
@@ -100,11 +100,7 @@ local function params_problem(t, named_only)
   if n > 0 and count ~= n then return "a list or a table with names", "a table with both" end
 end
 
--- Converters live in one namespace with the other engineers' kinds: a clash must be loud.
-local function kind(name, fn)
-  assert(client.kinds[name] == nil, "argument kind defined twice: " .. name)
-  client.kinds[name] = fn
-end
+local kind = client.kind
 
 local function params_kind(named_only)
   return function(v, name, fname)
@@ -445,7 +441,7 @@ function settings.classic_info(page)
 end
 
 ---------------------------------------------------------------------------
--- Endpoint entries (the format of growatt.endpoints, plus `finish`, `params` and `into`).
+-- Endpoint entries (the format of growatt.shinephone.endpoints, plus `finish`, `params` and `into`).
 
 local SN = { "serial_number", "id" }
 

@@ -11,6 +11,13 @@ local client = {}
 -- level) and returns what goes on the wire. `fname` names the method in messages.
 client.kinds = {}
 
+--- Adds the converter `fn` of the argument kind `name`; kinds share one namespace, so a
+-- clash is an error at load time.
+function client.kind(name, fn)
+  assert(client.kinds[name] == nil, "argument kind defined twice: " .. name)
+  client.kinds[name] = fn
+end
+
 -- (Converters call errors.check as a statement, not as a tail call: a tail call would drop
 -- their frame and move the error's level past the caller's line.)
 -- Whether a number is a whole number that goes on the wire exactly as written: a Lua
@@ -26,7 +33,7 @@ client.whole = whole
 local function bad(name, fname, expected, got)
   error(string.format("bad argument '%s' to '%s' (%s expected, got %s)", name, fname, expected, got), 6)
 end
-client.bad = bad -- for the converters of other modules (growatt.settings)
+client.bad = bad -- for the converters of other modules (growatt.shinephone.settings)
 
 -- The accepted types of the converters (made once: no table per call).
 local ID_TYPES = { "string", "number" }

@@ -5,7 +5,7 @@
 --   path     relative to `api.server_url` (may carry a fixed query, as the reference sends it;
 --            the rest of the query is appended after it)
 --   args     the positional arguments, in the reference's order: { name, kind [, default] }
---            kinds are converters in growatt.client.kinds (`id`, `optional_id`, `string`,
+--            kinds are converters in growatt.engine.client.kinds (`id`, `optional_id`, `string`,
 --            `timespan`, `date`, ...); a converter sees the values converted before it
 --   query, form, multipart
 --            ordered wire pairs { wire_name, value }; a value made by `A"name"` is the
