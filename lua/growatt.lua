@@ -287,6 +287,7 @@ local batch = require("growatt.batch")
 batch.Api = Api -- the class whose _send batch may replace by the multi interface
 Api.batch = batch.batch
 Api.walk = batch.walk
+Api.readings = require("growatt.readings").for_api
 
 --- Closes the HTTP session, and writes what the store still holds back (request counts);
 -- the object cannot make calls afterwards.

@@ -525,6 +525,7 @@ function OpenApi:device(device_sn, device_type)
     DEVICE_CLASSES[class])
 end
 OpenApi.get_device = OpenApi.device -- the reference's name
+OpenApi.readings = require("growatt.readings").for_v1
 
 ---------------------------------------------------------------------------
 -- The token and the 5-minute rule
