@@ -283,6 +283,10 @@ local function check_opts(opts)
       error("readings: unknown option '" .. tostring(k) .. "'", 3)
     end
   end
+  local n = opts.concurrency
+  if n ~= nil and (type(n) ~= "number" or n < 1 or n ~= math.floor(n)) then
+    error("readings: option 'concurrency' must be a positive integer", 3)
+  end
   return { plants = id_set(opts.plants, "plants"), serials = id_set(opts.serials, "serials"),
            batch = opts.concurrency and { concurrency = opts.concurrency } }
 end
@@ -307,7 +311,9 @@ local FAMILY = {
       local reply, err = api:plant_list()
       if not reply then return nil, err end
       local ids = {}
-      for _, p in ipairs(table_or_nil(table_or_nil(reply) and reply.plants) or {}) do ids[#ids + 1] = tostring(p.plant_id) end
+      for _, p in ipairs(table_or_nil(table_or_nil(reply) and reply.plants) or {}) do
+        ids[#ids + 1] = tostring(p.plant_id)
+      end
       return ids
     end,
     devices = function(reply) return table_or_nil(table_or_nil(reply) and reply.devices) or {} end,
