@@ -350,27 +350,31 @@ describe("growatt.ngx", function()
       assert.matches("^text/plain; version=0.0.4", res.headers["content-type"])
       local m = parse_prometheus(res.body)
       for _, name in ipairs({ "growatt_plant_power_watts", "growatt_plant_energy_today_kwh",
-          "growatt_plant_energy_kwh_total", "growatt_device_power_watts", "growatt_device_energy_today_kwh",
-          "growatt_device_energy_kwh_total", "growatt_device_battery_soc_percent", "growatt_device_online",
+          "growatt_plant_energy_kwh_total", "growatt_up", "growatt_power_watts", "growatt_energy_today_kilowatt_hours",
+          "growatt_energy_kilowatt_hours_total", "growatt_battery_charge_ratio", "growatt_online",
           "growatt_client_requests_total", "growatt_client_errors_total", "growatt_client_logins_total" }) do
         assert.truthy(m.types[name], name)
       end
       assert.equal("counter", m.types.growatt_client_requests_total)
       assert.equal(2400, sample(m, "growatt_plant_power_watts", { plant = "2222207", name = "Garden mix + storage" }))
       assert.equal(12.6, sample(m, "growatt_plant_energy_today_kwh", { plant = "2222207" }))
-      -- every device with a status call, as the sandbox's data has it
+      -- every device, by growatt.export from api:readings' records, as the sandbox's data has it
       local data = require("growatt.sandbox.data").seed(1)
-      for _, sn in ipairs({ "SPH6K00207", "STO5K00207", "MIN4K00208", "INV3K00209", "NOAH200209" }) do
+      for _, sn in ipairs({ "SPH6K00207", "STO5K00207", "MIN4K00208", "APX5K00208", "INV3K00209", "NOAH200209" }) do
         local want = data.devices[sn]
-        assert.equal(1, sample(m, "growatt_device_online", { device = sn }), sn)
-        assert.equal(want.today_energy, sample(m, "growatt_device_energy_today_kwh", { device = sn }), sn)
-        assert.equal(want.total_energy, sample(m, "growatt_device_energy_kwh_total", { device = sn }), sn)
-        assert.truthy(sample(m, "growatt_device_power_watts", { device = sn, plant = want.plant }), sn)
+        local labels = { serial = sn, plant = want.plant, type = want.type, api = "shinephone" }
+        assert.equal(1, sample(m, "growatt_up", labels), sn)
+        assert.equal(1, sample(m, "growatt_online", { serial = sn }), sn)
+        assert.equal(want.total_energy, sample(m, "growatt_energy_kilowatt_hours_total", { serial = sn }), sn)
+        assert.truthy(sample(m, "growatt_power_watts", labels), sn)
+        if want.type ~= "tlx" and want.type ~= "bat" then -- a MIN's today is its AC output (battery included)
+          assert.equal(want.today_energy, sample(m, "growatt_energy_today_kilowatt_hours", { serial = sn }), sn)
+        end
         if want.battery then
-          assert.equal(want.battery.soc, sample(m, "growatt_device_battery_soc_percent", { device = sn }), sn)
+          assert.equal(want.battery.soc / 100, sample(m, "growatt_battery_charge_ratio", { serial = sn }), sn)
         end
       end
-      assert.equal(data.devices.INV3K00209.power, sample(m, "growatt_device_power_watts", { device = "INV3K00209" }))
+      assert.equal(data.devices.INV3K00209.power, sample(m, "growatt_power_watts", { serial = "INV3K00209" }))
       assert.equal(S.stats().requests, sample(m, "growatt_client_requests_total"))
       assert.equal(1, sample(m, "growatt_client_logins_total"))
       assert.equal(0, sample(m, "growatt_client_errors_total", { kind = "auth" }))
