@@ -104,19 +104,15 @@ local SHINEPHONE_LIST = {
   battery_soc_pct = { "list", "capacity", "%" },
 }
 
--- mix (SPH) and tlx system status: flows in kW.
-local SYSTEM_STATUS = {
-  pv_power_w = { "status", "ppv", "kW" },
-  battery_soc_pct = { "status", "SOC", "%" },
-  battery_power_w = { "status", "chargePower", "kW", minus = "pdisCharge1" },
-  grid_power_w = { "status", "pactouser", "kW", minus = "pactogrid" },
-  load_power_w = { "status", "pLocalLoad", "kW" },
-}
-
 local SHINEPHONE = {
-  mix = {
+  mix = { -- the system status has the flows in kW, the totals the energies
     calls = { { "status", "mix_system_status", "sn", "plant" }, { "totals", "mix_totals", "sn", "plant" } },
     fields = {
+      pv_power_w = { "status", "ppv", "kW" },
+      battery_soc_pct = { "status", "SOC", "%" },
+      battery_power_w = { "status", "chargePower", "kW", minus = "pdisCharge1" },
+      grid_power_w = { "status", "pactouser", "kW", minus = "pactogrid" },
+      load_power_w = { "status", "pLocalLoad", "kW" },
       energy_today_kwh = { "totals", "epvToday", "kWh" },
       energy_total_kwh = { "totals", "epvTotal", "kWh" },
     },
@@ -175,7 +171,6 @@ local SHINEPHONE = {
     },
   },
 }
-for k, v in pairs(SYSTEM_STATUS) do SHINEPHONE.mix.fields[k] = v end
 SHINEPHONE.sph, SHINEPHONE.min = SHINEPHONE.mix, SHINEPHONE.tlx
 
 -- OpenAPI v1: device_list gives the type (a number) and online; the last-data endpoints of
