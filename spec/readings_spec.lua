@@ -268,6 +268,43 @@ describe("growatt.readings", function()
   end)
 end)
 
+describe("api:readings() against a hostile server", function()
+  local hostile = require("spec.support.hostile")
+
+  it("keeps what is a reading, drops what is not, and never raises on a wrong shape", function()
+    local server = hostile.start([[
+local replies = {
+  ["v1/plant/list"] = '{"error_code":0,"data":{"plants":[{"plant_id":1},"x",{"plant_id":2}]}}',
+  ["v1/device/list"] = '{"error_code":0,"data":{"devices":[{"device_sn":{}},"text",{"device_sn":"X1","type":7,'
+    .. '"lost":"1"},{"device_sn":"Y1","type":5},{"device_sn":"Z1","type":99,"lost":false}]}}',
+  ["v1/device/tlx/tlx_last_data"] = '{"error_code":0,"data":{"pac":"null","ppv":"--","eacToday":"12 V",'
+    .. '"eacTotal":"1.5 MWh","bmsSoc":"45%","bdc1ChargePower":"100","time":12,"pacToUserTotal":"7 W"}}',
+  ["v1/device/mix/mix_last_data"] = '{"error_code":0,"data":[1,2,3]}',
+}
+return function(_, head)
+  local path = head:match("^%u+ /([^ ?]*)")
+  local body = replies[path] or '{"error_code":0,"data":null}'
+  return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. #body
+    .. "\r\nConnection: close\r\n\r\n" .. body
+end]])
+    local api = growatt.openapi({ token = "t", server_url = server.url, min_interval = 0 })
+    local records = assert(api:readings({ concurrency = 1 }))
+    server:stop()
+    -- two plants, each listing X1, Y1 and Z1 (the entries without a usable serial are left out)
+    assert.equal(6, #records)
+    local r = by_serial(records)
+    -- "null", "--", "12 V", a number for a time and a difference without its second key are
+    -- no readings; "1.5 MWh" and "45%" are
+    assert.same({ "battery_soc_pct", "energy_total_kwh", "online" }, fields_of(r.X1))
+    assert.same({ 45, 1500, false }, { r.X1.battery_soc_pct, r.X1.energy_total_kwh, r.X1.online })
+    assert.is_nil(r.X1.err)
+    assert.same({}, fields_of(r.Y1)) -- no lost flag, a list where values were due
+    assert.same({ "online" }, fields_of(r.Z1))
+    assert.equal("99", r.Z1.type)
+    assert.is_string(export.prometheus(records))
+  end)
+end)
+
 describe("growatt.export", function()
   local RECORDS = {
     { serial = "A1", type = "mix", plant_id = "7", api = "shinephone", power_w = 2400, energy_today_kwh = 12.6,

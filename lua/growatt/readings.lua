@@ -286,15 +286,23 @@ local function check_opts(opts)
            batch = opts.concurrency and { concurrency = opts.concurrency } }
 end
 
+-- The ids (strings) under `key` of the entries of a plant list; entries without one are left out.
+local function ids_of(list, key)
+  local ids = {}
+  for _, p in ipairs(table_or_nil(list) or {}) do
+    local id = type(p) == "table" and p[key]
+    if type(id) == "string" or type(id) == "number" then ids[#ids + 1] = tostring(id) end
+  end
+  return ids
+end
+
 -- Per family: its plant ids (one request) and each device list entry's serial, type and online.
 local FAMILY = {
   shinephone = {
     plants = function(api)
       local back, err = api:plant_list(api.user_id)
       if not back then return nil, err end
-      local ids = {}
-      for _, p in ipairs(table_or_nil(back.data) or {}) do ids[#ids + 1] = tostring(p.plantId) end
-      return ids
+      return ids_of(back.data, "plantId")
     end,
     devices = function(list) return table_or_nil(list) or {} end,
     device = function(d)
@@ -305,11 +313,7 @@ local FAMILY = {
     plants = function(api)
       local reply, err = api:plant_list()
       if not reply then return nil, err end
-      local ids = {}
-      for _, p in ipairs(table_or_nil(table_or_nil(reply) and reply.plants) or {}) do
-        ids[#ids + 1] = tostring(p.plant_id)
-      end
-      return ids
+      return ids_of(table_or_nil(reply) and reply.plants, "plant_id")
     end,
     devices = function(reply) return table_or_nil(table_or_nil(reply) and reply.devices) or {} end,
     device = function(d)
