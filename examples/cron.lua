@@ -10,6 +10,7 @@
 -- once, when the file is new. Without GROWATT_SERVER it talks to a local sandbox (make
 -- sandbox) with its demo account; without GROWATT_CSV it writes a temporary file.
 local growatt = require("growatt")
+local readings = require("growatt.readings")
 
 local server = os.getenv("GROWATT_SERVER") or "http://127.0.0.1:8080/"
 local username = os.getenv("GROWATT_USERNAME") or "demo"
@@ -25,12 +26,10 @@ end
 local state_file = os.getenv("GROWATT_STATE_FILE")
 if not state_file or state_file == "" then state_file = csv_path .. ".state.json" end
 
--- "2.4 kW" -> 2400, "650 W" -> 650; "10.5 MWh" -> 10500, "12.6 kWh" -> 12.6.
-local FACTORS = { w = 1, kw = 1000, mw = 1e6, wh = 0.001, kwh = 1, mwh = 1000 }
-local function number(text)
-  local n, unit = tostring(text):match("^%s*([-%d.]+)%s*(%a*)")
-  if not tonumber(n) then return "" end
-  return string.format("%.10g", tonumber(n) * (FACTORS[unit:lower()] or 1))
+-- "2.4 kW" -> 2400, "650 W" -> 650; "10.5 MWh" -> 10500, "12.6 kWh" -> 12.6 (growatt.readings' parser).
+local function number(text, unit)
+  local n = readings.parse(text, unit)
+  return n and string.format("%.10g", n) or ""
 end
 
 local function csv(v)
@@ -50,8 +49,8 @@ local f = assert(io.open(csv_path, "a+"))
 if f:seek("end") == 0 then f:write("time,plant_id,plant_name,power_w,today_kwh,total_kwh\n") end
 local now = os.date("!%Y-%m-%dT%H:%M:%SZ")
 for _, p in ipairs(plants.data or {}) do
-  f:write(table.concat({ now, csv(p.plantId), csv(p.plantName), number(p.currentPower), number(p.todayEnergy),
-    number(p.totalEnergy) }, ","), "\n")
+  f:write(table.concat({ now, csv(p.plantId), csv(p.plantName), number(p.currentPower, "W"),
+    number(p.todayEnergy, "kWh"), number(p.totalEnergy, "kWh") }, ","), "\n")
 end
 f:close()
 local stats = api:stats()

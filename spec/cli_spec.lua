@@ -384,34 +384,65 @@ describe("growatt (command line)", function()
   end)
 
   describe("status", function()
-    it("reads every device of every plant in one walk, with the kept session", function()
+    it("reads every device of every plant with api:readings, with the kept session", function()
       login()
       local r = growatt_cli({ "--json", "status" })
       assert.equal(0, r.code, r.err)
       local rows = decode(r.out)
       local by_sn = {}
-      for _, row in ipairs(rows) do by_sn[row.device] = row end
+      for _, row in ipairs(rows) do by_sn[row.serial] = row end
       assert.equal(6, #rows)
-      assert.same({ plant = "2222207", device = "SPH6K00207", type = "mix", power_w = 2400, today_kwh = 12.6,
-        soc = 62, state = "online" }, by_sn.SPH6K00207)
-      assert.same({ plant = "2222209", device = "INV3K00209", type = "inverter", power_w = 650, today_kwh = 3.1,
-        state = "online" }, by_sn.INV3K00209)
-      assert.equal(45, by_sn.NOAH200209.soc)
+      local sph = by_sn.SPH6K00207
+      assert.same({ "2222207", "mix", "shinephone", 2400, 2400, 10500, 62, 1200, 300, 1500, true },
+        { sph.plant_id, sph.type, sph.api, sph.power_w, sph.pv_power_w, sph.energy_total_kwh, sph.battery_soc_pct,
+          sph.battery_power_w, sph.grid_power_w, sph.load_power_w, sph.online })
+      assert.same({ plant_id = "2222209", serial = "INV3K00209", type = "inverter", api = "shinephone", power_w = 650,
+        pv_power_w = 670.1, energy_today_kwh = 3.1, energy_total_kwh = 812.4, online = true,
+        time = os.date("%Y-%m-%d") .. " 12:00:00" }, by_sn.INV3K00209)
+      assert.equal(45, by_sn.NOAH200209.battery_soc_pct)
       assert.equal("tlx", by_sn.MIN4K00208.type)
       assert.equal(1, S.stats().logins)
       local ops = sent()
       table.sort(ops)
       assert.same({
         "GET PlantListAPI.do", "GET newInverterAPI.do getInverterDetailData",
-        "GET newStorageAPI.do getStorageInfo_sacolar",
+        "GET newStorageAPI.do getStorageInfo_sacolar", "GET newTlxApi.do getTlxDetailData",
         "GET newTwoPlantAPI.do getAllDeviceList", -- the TLX plant's fallback
         "GET newTwoPlantAPI.do getAllDeviceListTwo", "GET newTwoPlantAPI.do getAllDeviceListTwo",
         "GET newTwoPlantAPI.do getAllDeviceListTwo",
         "POST newMixApi.do getEnergyOverview", "POST newMixApi.do getSystemStatus_KW",
-        "POST newTlxApi.do getBatInfo", "POST newTlxApi.do getEnergyOverview", "POST newTlxApi.do getSystemStatus_KW",
+        "POST newTlxApi.do getBatInfo",
         "POST newTwoLoginAPI.do", -- the login before, not the status
         "POST noahDeviceApi/noah/getSystemStatus",
       }, ops)
+    end)
+
+    it("--format prom passes the strict Prometheus parser; --format influx the line-protocol grammar", function()
+      login()
+      local P = require("spec.support.prometheus")
+      local r = growatt_cli({ "status", "--format", "prom" })
+      assert.equal(0, r.code, r.err)
+      local m = P.parse(r.out)
+      assert.equal(1, P.sample(m, "growatt_up", { serial = "SPH6K00207", plant = "2222207", type = "mix" }))
+      assert.equal(2400, P.sample(m, "growatt_power_watts", { serial = "SPH6K00207" }))
+      assert.equal(0.45, P.sample(m, "growatt_battery_charge_ratio", { serial = "NOAH200209" }))
+      assert.equal(812.4, P.sample(m, "growatt_energy_kilowatt_hours_total", { serial = "INV3K00209" }))
+      assert.equal("counter", m.types.growatt_energy_kilowatt_hours_total)
+      r = growatt_cli({ "--json", "status", "--format", "influx" }) -- --format wins over --json
+      assert.equal(0, r.code, r.err)
+      local count = 0
+      for line in r.out:gmatch("([^\n]*)\n") do
+        local l = assert(P.line_protocol(line))
+        count = count + 1
+        assert.equal("growatt", l.measurement)
+        assert.is_true(l.fields.up)
+        assert.matches("^%d+000000000$", l.time)
+      end
+      assert.equal(6, count)
+      r = growatt_cli({ "status", "--format", "csv" })
+      assert.matches("^plant_id,serial,type,api,power_w,", r.out)
+      r = growatt_cli({ "status", "--format", "yaml" })
+      assert.equal(2, r.code)
     end)
 
     it("prints an aligned table; a device whose reading fails keeps its row and sets the exit status", function()
@@ -651,9 +682,10 @@ describe("growatt (command line)", function()
       r = growatt_cli({ "--json", "status" }, { env = TOKEN })
       assert.equal(0, r.code, r.err)
       local by_sn = {}
-      for _, row in ipairs(decode(r.out)) do by_sn[row.device] = row end
-      assert.same({ plant = "2222207", device = "SPH6K00207", type = "mix", power_w = 2400, today_kwh = 12.6,
-        soc = 62, state = "online" }, by_sn.SPH6K00207)
+      for _, row in ipairs(decode(r.out)) do by_sn[row.serial] = row end
+      local sph = by_sn.SPH6K00207
+      assert.same({ "2222207", "mix", "v1", 2400, 12.6, 62, true },
+        { sph.plant_id, sph.type, sph.api, sph.power_w, sph.energy_today_kwh, sph.battery_soc_pct, sph.online })
       assert.equal(1850, by_sn.MIN4K00208.power_w)
       local paths = v1_sent()
       table.sort(paths)

@@ -299,7 +299,7 @@ describe("the manual's links", function()
                       ["docs/openresty.md"] = true, ["docs/sandbox.md"] = true, ["docs/speed.md"] = true,
                       ["HACKING.md"] = true, ["CHANGELOG.md"] = true, ["LICENSE"] = true }
   local PAGES = { "README.md", "docs/README.md", "docs/api.md", "docs/settings.md", "docs/openapi.md",
-                  "docs/errors.md", "docs/cli.md", "docs/editors.md" }
+                  "docs/errors.md", "docs/cli.md", "docs/editors.md", "docs/readings.md" }
 
   local function exists(path)
     local f = io.open(path, "rb")

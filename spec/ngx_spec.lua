@@ -204,70 +204,8 @@ end
 -- Prometheus text format, strictly: every sample line is `name{labels} value` with a valid
 -- name, well-formed labels and a number; every metric has # HELP and # TYPE, before its samples.
 
-local function parse_prometheus(text)
-  local help, types, samples = {}, {}, {}
-  assert(text:sub(-1) == "\n", "the exposition must end with a newline")
-  for line in text:gmatch("([^\n]*)\n") do
-    if line:find("^#") then
-      local kind, name, rest = line:match("^# (%u+) ([%a_:][%w_:]*) (.*)$")
-      assert(kind == "HELP" or kind == "TYPE", "bad comment line: " .. line)
-      if kind == "HELP" then
-        assert(not help[name], "two HELP lines for " .. name)
-        help[name] = rest
-      else
-        assert(({ counter = 1, gauge = 1, histogram = 1, summary = 1, untyped = 1 })[rest], "bad TYPE: " .. line)
-        assert(help[name], "TYPE before HELP for " .. name)
-        types[name] = rest
-      end
-    else
-      assert(line ~= "", "empty line in the exposition")
-      local name, rest = line:match("^([%a_:][%w_:]*)(.*)$")
-      assert(name, "bad metric name: " .. line)
-      assert(types[name], "sample before its HELP and TYPE: " .. line)
-      local labels = {}
-      if rest:sub(1, 1) == "{" then
-        local pos = 2
-        while rest:sub(pos, pos) ~= "}" do
-          local lname, after = rest:match("^([%a_][%w_]*)=\"()", pos)
-          assert(lname, "bad label in: " .. line)
-          local value, i = {}, after
-          while true do
-            local c = rest:sub(i, i)
-            assert(c ~= "" and c ~= "\n", "unterminated label value: " .. line)
-            if c == "\\" then
-              local esc = rest:sub(i + 1, i + 1)
-              assert(({ ["\\"] = 1, ['"'] = 1, n = 1 })[esc], "bad escape in: " .. line)
-              value[#value + 1] = esc == "n" and "\n" or esc
-              i = i + 2
-            elseif c == '"' then
-              break
-            else
-              value[#value + 1] = c
-              i = i + 1
-            end
-          end
-          labels[lname] = table.concat(value)
-          pos = i + 1
-          if rest:sub(pos, pos) == "," then pos = pos + 1 end
-        end
-        rest = rest:sub(pos + 1)
-      end
-      local value = rest:match("^ (%S+)$")
-      assert(value and (tonumber(value) or value == "NaN" or value == "+Inf" or value == "-Inf"),
-        "bad sample value: " .. line)
-      samples[#samples + 1] = { name = name, labels = labels, value = tonumber(value) }
-    end
-  end
-  return { help = help, types = types, samples = samples }
-end
-
-local function sample(m, name, labels)
-  for _, s in ipairs(m.samples) do
-    local match = s.name == name
-    for k, v in pairs(labels or {}) do match = match and s.labels[k] == v end
-    if match then return s.value end
-  end
-end
+local P = require("spec.support.prometheus")
+local parse_prometheus, sample = P.parse, P.sample
 
 ---------------------------------------------------------------------------
 
@@ -412,27 +350,31 @@ describe("growatt.ngx", function()
       assert.matches("^text/plain; version=0.0.4", res.headers["content-type"])
       local m = parse_prometheus(res.body)
       for _, name in ipairs({ "growatt_plant_power_watts", "growatt_plant_energy_today_kwh",
-          "growatt_plant_energy_kwh_total", "growatt_device_power_watts", "growatt_device_energy_today_kwh",
-          "growatt_device_energy_kwh_total", "growatt_device_battery_soc_percent", "growatt_device_online",
+          "growatt_plant_energy_kwh_total", "growatt_up", "growatt_power_watts", "growatt_energy_today_kilowatt_hours",
+          "growatt_energy_kilowatt_hours_total", "growatt_battery_charge_ratio", "growatt_online",
           "growatt_client_requests_total", "growatt_client_errors_total", "growatt_client_logins_total" }) do
         assert.truthy(m.types[name], name)
       end
       assert.equal("counter", m.types.growatt_client_requests_total)
       assert.equal(2400, sample(m, "growatt_plant_power_watts", { plant = "2222207", name = "Garden mix + storage" }))
       assert.equal(12.6, sample(m, "growatt_plant_energy_today_kwh", { plant = "2222207" }))
-      -- every device with a status call, as the sandbox's data has it
+      -- every device, by growatt.export from api:readings' records, as the sandbox's data has it
       local data = require("growatt.sandbox.data").seed(1)
-      for _, sn in ipairs({ "SPH6K00207", "STO5K00207", "MIN4K00208", "INV3K00209", "NOAH200209" }) do
+      for _, sn in ipairs({ "SPH6K00207", "STO5K00207", "MIN4K00208", "APX5K00208", "INV3K00209", "NOAH200209" }) do
         local want = data.devices[sn]
-        assert.equal(1, sample(m, "growatt_device_online", { device = sn }), sn)
-        assert.equal(want.today_energy, sample(m, "growatt_device_energy_today_kwh", { device = sn }), sn)
-        assert.equal(want.total_energy, sample(m, "growatt_device_energy_kwh_total", { device = sn }), sn)
-        assert.truthy(sample(m, "growatt_device_power_watts", { device = sn, plant = want.plant }), sn)
+        local labels = { serial = sn, plant = want.plant, type = want.type, api = "shinephone" }
+        assert.equal(1, sample(m, "growatt_up", labels), sn)
+        assert.equal(1, sample(m, "growatt_online", { serial = sn }), sn)
+        assert.equal(want.total_energy, sample(m, "growatt_energy_kilowatt_hours_total", { serial = sn }), sn)
+        assert.truthy(sample(m, "growatt_power_watts", labels), sn)
+        if want.type ~= "tlx" and want.type ~= "bat" then -- a MIN's today is its AC output (battery included)
+          assert.equal(want.today_energy, sample(m, "growatt_energy_today_kilowatt_hours", { serial = sn }), sn)
+        end
         if want.battery then
-          assert.equal(want.battery.soc, sample(m, "growatt_device_battery_soc_percent", { device = sn }), sn)
+          assert.equal(want.battery.soc / 100, sample(m, "growatt_battery_charge_ratio", { serial = sn }), sn)
         end
       end
-      assert.equal(data.devices.INV3K00209.power, sample(m, "growatt_device_power_watts", { device = "INV3K00209" }))
+      assert.equal(data.devices.INV3K00209.power, sample(m, "growatt_power_watts", { serial = "INV3K00209" }))
       assert.equal(S.stats().requests, sample(m, "growatt_client_requests_total"))
       assert.equal(1, sample(m, "growatt_client_logins_total"))
       assert.equal(0, sample(m, "growatt_client_errors_total", { kind = "auth" }))

@@ -145,6 +145,12 @@ apidoc.methods = {
     walk = { args = { arg("opts", "{ concurrency: integer? }", "as batch's", true) },
       "The whole account in three rounds of batches: plants, their devices, each device's status.",
       result = "growatt.Walk", example = "local tree, err = api:walk()" },
+    readings = { args = { arg("opts", "growatt.ReadingsOptions", "`plants`, `serials`, `concurrency`", true) },
+      "One normalised record per device (docs/readings.md): power, energy, battery, grid and load in W, kWh "
+        .. "and %, from the fewest requests (12 for the sandbox's demo account).",
+      result = "growatt.Reading[]", returns = "the records, a failed device's with `err`; "
+        .. "`nil, err` only when the plant list fails; a wrong option raises",
+      example = "local records, err = api:readings()" },
   },
   ["growatt.OpenApi"] = {
     device = { args = { arg("device_sn", "string", "the serial number"),
@@ -154,6 +160,12 @@ apidoc.methods = {
         .. "and the serial.", result = "growatt.Min|growatt.Sph",
       returns = "the device object; `invalid` for the types without one",
       example = 'local min = assert(v1:device("MIN4K00208", growatt.DeviceType.MIN))' },
+    readings = { args = { arg("opts", "growatt.ReadingsOptions", "`plants`, `serials`, `concurrency`", true) },
+      "One normalised record per device (docs/readings.md), from device_list and the MIN and SPH last-data "
+        .. "endpoints (6 requests for the sandbox's demo account).",
+      result = "growatt.Reading[]", returns = "the records, a failed device's with `err`; "
+        .. "`nil, err` only when the plant list fails; a wrong option raises",
+      example = "local records, err = v1:readings()" },
     set_token = { args = { arg("token", "string", "the new token") },
       "Replaces the token (the 5-minute windows of the old one are forgotten).", plain = true, raises = true,
       example = 'v1:set_token(os.getenv("GROWATT_TOKEN"))' },
@@ -237,6 +249,20 @@ apidoc.classes = {
   { "growatt.Walk", "api:walk()'s tree.", {
     f("plants", "{ id: string, name: string, err: growatt.Error?, devices: "
       .. "{ sn: string, type: string, status: table?, err: growatt.Error?, note: string? }[] }[]", "the plants") } },
+  { "growatt.ReadingsOptions", "Options of api:readings().", {
+    f("plants", "(string|integer)[]?", "only these plants (no plant list is fetched)"),
+    f("serials", "string[]?", "only these devices"), f("concurrency", "integer?", "as batch's") } },
+  { "growatt.Reading", "A record of api:readings() (docs/readings.md); a field is there only when reported.", {
+    f("serial", "string", "the serial number"), f("type", "string", "mix, storage, tlx, bat, inverter, noah, ..."),
+    f("plant_id", "string", "the plant"), f("api", "string", '"shinephone" or "v1"'),
+    f("power_w", "number?", "output power (W)"), f("pv_power_w", "number?", "solar power (W)"),
+    f("energy_today_kwh", "number?", "energy today (kWh)"), f("energy_total_kwh", "number?", "lifetime energy (kWh)"),
+    f("battery_soc_pct", "number?", "state of charge (%)"),
+    f("battery_power_w", "number?", "battery power (W), positive while charging"),
+    f("grid_power_w", "number?", "grid power (W), positive while importing"),
+    f("load_power_w", "number?", "the house's power (W)"), f("online", "boolean?", "reporting"),
+    f("time", "string?", "plant-local time of the values"), f("epoch", "integer?", "the same in UTC seconds"),
+    f("raw", "table", "the replies read, by source"), f("err", "growatt.Error?", "why a read failed") } },
   { "growatt.Period", "A charge or discharge period of the SPH writes.", {
     f("start_time", "string|osdate", '"H:MM"'), f("end_time", "string|osdate", '"H:MM"'),
     f("enabled", "boolean?", "default false") } },

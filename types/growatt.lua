@@ -86,6 +86,32 @@
 ---@class growatt.Walk
 ---@field plants { id: string, name: string, err: growatt.Error?, devices: { sn: string, type: string, status: table?, err: growatt.Error?, note: string? }[] }[] the plants
 
+--- Options of api:readings().
+---@class growatt.ReadingsOptions
+---@field plants (string|integer)[]? only these plants (no plant list is fetched)
+---@field serials string[]? only these devices
+---@field concurrency integer? as batch's
+
+--- A record of api:readings() (docs/readings.md); a field is there only when reported.
+---@class growatt.Reading
+---@field serial string the serial number
+---@field type string mix, storage, tlx, bat, inverter, noah, ...
+---@field plant_id string the plant
+---@field api string "shinephone" or "v1"
+---@field power_w number? output power (W)
+---@field pv_power_w number? solar power (W)
+---@field energy_today_kwh number? energy today (kWh)
+---@field energy_total_kwh number? lifetime energy (kWh)
+---@field battery_soc_pct number? state of charge (%)
+---@field battery_power_w number? battery power (W), positive while charging
+---@field grid_power_w number? grid power (W), positive while importing
+---@field load_power_w number? the house's power (W)
+---@field online boolean? reporting
+---@field time string? plant-local time of the values
+---@field epoch integer? the same in UTC seconds
+---@field raw table the replies read, by source
+---@field err growatt.Error? why a read failed
+
 --- A charge or discharge period of the SPH writes.
 ---@class growatt.Period
 ---@field start_time string|osdate "H:MM"
@@ -203,6 +229,12 @@ function Api:close() end
 ---@return growatt.LoginReply? result the login reply (`back`) with `userId` and `userLevel`; errors `auth`, `locked`, `rate_limited` (the login guard)
 ---@return growatt.Error? err
 function Api:login(username, password, is_password_hashed) end
+
+--- One normalised record per device (docs/readings.md): power, energy, battery, grid and load in W, kWh and %, from the fewest requests (12 for the sandbox's demo account).
+---@param opts? growatt.ReadingsOptions `plants`, `serials`, `concurrency`
+---@return growatt.Reading[]? result the records, a failed device's with `err`; `nil, err` only when the plant list fails; a wrong option raises
+---@return growatt.Error? err
+function Api:readings(opts) end
 
 --- Takes up the session kept in the store by an earlier login, without credentials: never logs in.
 ---@param username string the user name of an earlier login
@@ -795,6 +827,12 @@ function OpenApi:plant_list() end
 ---@return growatt.v1.PowerList? result the reply's `data`: `powers`: 288 points `{ time, power }` (W)
 ---@return growatt.Error|growatt.CacheInfo|nil err
 function OpenApi:plant_power_overview(plant_id, day) end
+
+--- One normalised record per device (docs/readings.md), from device_list and the MIN and SPH last-data endpoints (6 requests for the sandbox's demo account).
+---@param opts? growatt.ReadingsOptions `plants`, `serials`, `concurrency`
+---@return growatt.Reading[]? result the records, a failed device's with `err`; `nil, err` only when the plant list fails; a wrong option raises
+---@return growatt.Error? err
+function OpenApi:readings(opts) end
 
 --- Replaces the token (the 5-minute windows of the old one are forgotten).
 ---@param token string the new token

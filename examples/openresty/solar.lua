@@ -7,6 +7,8 @@
 -- calls run in nginx's thread pool (growatt.ngx), so no worker ever waits on them.
 local gngx = require("growatt.ngx")
 local json = require("growatt.json")
+local readings = require("growatt.readings")
+local export = require("growatt.export")
 
 local M = {}
 
@@ -23,106 +25,23 @@ end
 local api
 
 ---------------------------------------------------------------------------
--- From Growatt's replies to numbers: values are often strings with units ("2.4 kW", "12.6 kWh",
--- "45%", "200Watt"), and each device type names its fields its own way.
+-- The plant list's totals, and each device's record of api:readings (growatt.readings).
 
-local SCALE = { w = 1, watt = 1, watts = 1, kw = 1e3, mw = 1e6, wh = 1e-3, kwh = 1, mwh = 1e3, gwh = 1e6 }
-
--- A number in the unit whose scale is 1 (W or kWh); `unit` is what a bare number is in.
-local function quantity(v, unit)
-  if type(v) == "number" then return v * SCALE[unit] end
-  if type(v) ~= "string" then return nil end
-  local n, u = v:match("^%s*(%-?%d+%.?%d*)%s*(%a*)")
-  n = tonumber(n)
-  if not n then return nil end
-  local scale = SCALE[u ~= "" and u:lower() or unit]
-  return scale and n * scale
-end
-
-local function percent(v)
-  return tonumber(type(v) == "string" and v:match("^%s*(%-?%d+%.?%d*)") or v)
-end
-
--- Where each figure is found in a device's replies, by the name its type uses. Power is
--- the AC output where the device reports it, else its PV power.
-local FIELDS = {
-  power = { "pac", "ppv", "outPutPower", "activePower", "power" },
-  today = { "eacToday", "epvToday", "powerToday", "eToday", "todayEnergy" },
-  total = { "eacTotal", "epvTotal", "powerTotal", "eTotal", "totalEnergy" },
-  soc = { "SOC", "soc", "capacity" },
-}
-
--- The first of `names` present in the status object or the table it wraps (obj, data).
-local function field(status, names)
-  for _, t in ipairs({ status, status.obj, status.data }) do
-    if type(t) == "table" then
-      for _, name in ipairs(names) do
-        if t[name] ~= nil and t[name] ~= json.null and t[name] ~= "" then return t[name], t end
-      end
-    end
-  end
-end
-
--- The devices whose status has no energy figures, and the call that has them.
-local ENERGY = {
-  mix = function(sn, plant_id) return { "mix_totals", sn, plant_id } end,
-  tlx = function(sn, plant_id) return { "tlx_energy_overview", plant_id, sn } end,
-}
-ENERGY.min = ENERGY.tlx
-
--- A device of the walk (sn, type, status or err) as figures; `online` only where a status
--- reply says it (a device type without a status call has none).
-local function device_figures(d)
-  local out = { sn = d.sn, type = d.type }
-  local status = type(d.status) == "table" and d.status
-  if not status then
-    if d.err then out.online = 0 end
-    return out
-  end
-  local energy = type(d.energy) == "table" and d.energy or status
-  local power, where = field(status, FIELDS.power)
-  out.power_w = quantity(power, where and where.unit == "kW" and "kw" or "w")
-  out.today_kwh = quantity(field(energy, FIELDS.today), "kwh")
-  out.total_kwh = quantity(field(energy, FIELDS.total), "kwh")
-  out.soc_percent = percent(field(status, FIELDS.soc))
-  local lost = field(status, { "lost" })
-  out.online = (lost == true or lost == "true" or lost == 1 or lost == "1") and 0 or 1
-  return out
-end
-
--- Adds the energy figures of the devices whose status lacks them (d.energy), in one batch.
-local function add_energy(tree)
-  local calls, targets = {}, {}
-  for _, p in ipairs(tree.plants) do
-    for _, d in ipairs(p.devices) do
-      local call = ENERGY[d.type]
-      if call and d.status then
-        calls[#calls + 1], targets[#targets + 1] = call(d.sn, p.id), d
-      end
-    end
-  end
-  if #calls == 0 then return end
-  local values = api:batch(calls, { concurrency = CONCURRENCY })
-  for i, d in ipairs(targets) do d.energy = values and values[i] end
-end
-
--- The plant list's totals (plant_list) and the walk's devices, as one list of plants.
-local function collect(list, tree)
+-- The plants of the plant list with their devices' records (as growatt.export.json has them).
+local function collect(list, records)
   local plants, by_id = {}, {}
   for _, p in ipairs(type(list.data) == "table" and list.data or {}) do
     local plant = {
       id = tostring(p.plantId), name = p.plantName, devices = {},
-      power_w = quantity(p.currentPower, "w"),
-      today_kwh = quantity(p.todayEnergy, "kwh"),
-      total_kwh = quantity(p.totalEnergy, "kwh"),
+      power_w = readings.parse(p.currentPower, "W"),
+      today_kwh = readings.parse(p.todayEnergy, "kWh"),
+      total_kwh = readings.parse(p.totalEnergy, "kWh"),
     }
     plants[#plants + 1], by_id[plant.id] = plant, plant
   end
-  for _, p in ipairs(tree.plants) do
-    local plant = by_id[tostring(p.id)]
-    if plant then
-      for _, d in ipairs(p.devices or {}) do plant.devices[#plant.devices + 1] = device_figures(d) end
-    end
+  for _, d in ipairs(json.decode(export.json(records))) do
+    local plant = by_id[tostring(d.plant_id)]
+    if plant and d.serial then plant.devices[#plant.devices + 1] = d end
   end
   return plants
 end
@@ -142,12 +61,13 @@ local function fetch()
   local list
   list, err = api:plant_list(login.user.id)
   if not list then return fail(tostring(err)) end
-  local tree
-  tree, err = api:walk({ concurrency = CONCURRENCY })
-  if not tree then return fail(tostring(err)) end
-  add_energy(tree)
+  local ids = {}
+  for i, p in ipairs(type(list.data) == "table" and list.data or {}) do ids[i] = tostring(p.plantId) end
+  local records
+  records, err = api:readings({ plants = ids, concurrency = CONCURRENCY })
+  if not records then return fail(tostring(err)) end
   -- lua-cjson writes an empty table as {}: a plant without devices gets [] as it should
-  local text = json.encode({ updated_at = ngx.now(), plants = collect(list, tree) })
+  local text = json.encode({ updated_at = ngx.now(), plants = collect(list, records) })
     :gsub('"devices":{}', '"devices":[]')
   dict():set("solar:data", text)
   dict():delete("solar:last_error")
@@ -235,15 +155,6 @@ local function exposition()
   return e
 end
 
-local DEVICE_METRICS = {
-  { "growatt_device_power_watts", "gauge", "Current power of the device, in watts.", "power_w" },
-  { "growatt_device_energy_today_kwh", "gauge", "Energy the device produced today, in kWh.", "today_kwh" },
-  { "growatt_device_energy_kwh_total", "counter", "Energy the device produced in its lifetime, in kWh.", "total_kwh" },
-  { "growatt_device_battery_soc_percent", "gauge", "State of charge of the device's battery, in percent.",
-    "soc_percent" },
-  { "growatt_device_online", "gauge", "1 when the device reports to Growatt, else 0.", "online" },
-}
-
 local PLANT_METRICS = {
   { "growatt_plant_power_watts", "gauge", "Current power of the plant, in watts.", "power_w" },
   { "growatt_plant_energy_today_kwh", "gauge", "Energy the plant produced today, in kWh.", "today_kwh" },
@@ -259,12 +170,12 @@ function M.metrics()
     e.family(m[1], m[2], m[3])
     for _, p in ipairs(plants) do e.sample(m[1], { { "plant", p.id }, { "name", p.name or "" } }, p[m[4]]) end
   end
-  for _, m in ipairs(DEVICE_METRICS) do
-    e.family(m[1], m[2], m[3])
-    for _, p in ipairs(plants) do
-      for _, d in ipairs(p.devices) do
-        e.sample(m[1], { { "plant", p.id }, { "device", d.sn }, { "type", d.type or "" } }, d[m[4]])
-      end
+  -- the devices: growatt.export's metrics of their records (growatt_up, growatt_power_watts, ...)
+  local records = {}
+  for _, p in ipairs(plants) do
+    for _, d in ipairs(p.devices) do
+      d.err = d.error -- export.json's text of the record's error
+      records[#records + 1] = d
     end
   end
   local stats = api:stats()
@@ -286,7 +197,7 @@ function M.metrics()
   e.family("growatt_data_age_seconds", "gauge", "Age of the served data, in seconds (absent before the first refresh).")
   if data then e.sample("growatt_data_age_seconds", nil, math.max(0, ngx.now() - data.updated_at)) end
   ngx.header["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8"
-  ngx.print(e.text())
+  ngx.print(e.text(), export.prometheus(records))
 end
 
 return M

@@ -171,8 +171,7 @@ command {
 }
 
 -- V1 device type numbers (protocol.md §4) and the names the password API uses for them.
-local V1_TYPES = { [1] = "inverter", [2] = "storage", [3] = "other", [4] = "max", [5] = "mix", [6] = "spa",
-                   [7] = "tlx", [8] = "pcs", [9] = "hps", [10] = "pbd" }
+local V1_TYPES = require("growatt.readings").V1_TYPES -- v1's device type numbers, by ShinePhone's names
 
 local function online(lost)
   if lost == nil or lost == json.null then return nil end

@@ -181,35 +181,22 @@ function output.percent(p)
   return string.format("%d %%", math.floor(p + 0.5))
 end
 
--- Unit words and their factor to W or kWh.
-local POWER_UNITS = { w = 1, watt = 1, watts = 1, kw = 1000, mw = 1e6 }
-local ENERGY_UNITS = { wh = 0.001, kwh = 1, mwh = 1000, gwh = 1e6 }
+-- Values Growatt sends ("2.4 kW", "12.6 kWh", "62%") as numbers: growatt.readings' parser.
+local parse = require("growatt.readings").parse
 
--- A number and its unit word (lower case) out of 2.4, "2.4", "2.4 kW", "62%", "200Watt".
-local function parse(v)
-  if type(v) == "number" then return v, nil end
-  if type(v) ~= "string" then return nil end
-  local n, unit = v:match("^%s*([-+]?%d*%.?%d+)%s*(%a*)")
-  return tonumber(n), unit and unit ~= "" and unit:lower() or nil
-end
-
---- A plain number out of a Growatt value ("62%" -> 62); nil when there is none.
+--- The percentage of a value ("62%" -> 62); nil when there is none.
 function output.number(v)
-  return (parse(v))
+  return parse(v, "%")
 end
 
 --- Watts out of a power value; a bare number is in `unit` ("W" or "kW", default W).
 function output.power_w(v, unit)
-  local n, u = parse(v)
-  if not n then return nil end
-  return n * (POWER_UNITS[u or (unit or "w"):lower()] or 1)
+  return parse(v, unit or "W")
 end
 
 --- kWh out of an energy value ("10.5 MWh" -> 10500); a bare number is in kWh.
 function output.energy_kwh(v)
-  local n, u = parse(v)
-  if not n then return nil end
-  return n * (ENERGY_UNITS[u or "kwh"] or 1)
+  return parse(v, "kWh")
 end
 
 return output

@@ -5,6 +5,7 @@
 local cli = require("growatt.cli")
 local output = require("growatt.cli.output")
 local chart = require("growatt.cli.chart")
+local export = require("growatt.export")
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 
@@ -23,119 +24,47 @@ function readings.fetch(ctx, api, calls, what)
 end
 
 ---------------------------------------------------------------------------
--- status
+-- status: growatt.readings' records, shown as a table or exported (growatt.export)
 
--- The present power (W), today's energy (kWh) and battery charge (%) of the status replies.
-local function hybrid(status, totals)
-  return { power_w = output.power_w(status.ppv, "kW"), soc = output.number(status.SOC),
-           today_kwh = output.energy_kwh(totals.epvToday) }
-end
+local STATUS_FORMATS = { "table", "json", "csv", "prom", "influx" }
 
--- Per device type: the calls that read its present state, and how their replies become
--- the row's power_w, today_kwh and soc.
-readings.DEVICES = {
-  mix = { calls = function(sn, plant) return { { "mix_system_status", sn, plant }, { "mix_totals", sn, plant } } end,
-          read = hybrid },
-  tlx = { calls = function(sn, plant)
-            return { { "tlx_system_status", plant, sn }, { "tlx_energy_overview", plant, sn } }
-          end,
-          read = hybrid },
-  storage = { calls = function(sn) return { { "storage_detail", sn } } end,
-              read = function(d)
-                return { power_w = output.power_w(d.outPutPower), today_kwh = output.energy_kwh(d.epvToday),
-                         soc = output.number(d.capacity) }
-              end },
-  inverter = { calls = function(sn) return { { "inverter_detail", sn } } end,
-               read = function(d)
-                 return { power_w = output.power_w(d.pac), today_kwh = output.energy_kwh(d.powerToday) }
-               end },
-  noah = { calls = function(sn) return { { "noah_system_status", sn } } end,
-           read = function(r)
-             local s = list_of(r.obj or r)
-             return { power_w = output.power_w(s.pac), today_kwh = output.energy_kwh(s.eacToday),
-                      soc = output.number(s.soc) }
-           end },
-  bat = { calls = function(sn) return { { "tlx_battery_info", sn } } end,
-          read = function(b) -- a battery's power: what it gives (negative while it charges)
-            local out, into = output.power_w(b.dischargePower), output.power_w(b.chargePower)
-            return { power_w = out and into and out - into, soc = output.number(b.soc) }
-          end },
-}
-readings.DEVICES.min, readings.DEVICES.sph = readings.DEVICES.tlx, readings.DEVICES.mix
-
--- The same through the OpenAPI v1 (token): the latest values of MIN and SPH inverters.
-readings.V1_DEVICES = {
-  tlx = { calls = function(sn) return { { "min_energy", sn } } end,
-          read = function(d)
-            return { power_w = output.power_w(d.pac), today_kwh = output.energy_kwh(d.eacToday),
-                     soc = output.number(d.bdc1Soc or d.bmsSoc) }
-          end },
-  mix = { calls = function(sn) return { { "sph_energy", sn } } end,
-          read = function(d)
-            return { power_w = output.power_w(d.ppv), today_kwh = output.energy_kwh(d.epvtoday),
-                     soc = output.number(d.bmsSOC) }
-          end },
-}
-
-
--- Rows of the devices of `plants`, without their readings.
-local function device_rows(ctx, commands, plants)
-  local api = ctx:api()
-  local calls = {}
-  for i, p in ipairs(plants) do calls[i] = { "device_list", p.id } end
-  local lists, errs = readings.fetch(ctx, api, calls, "devices of " .. #plants .. " plants")
-  local rows, failed = {}, nil
-  for i, p in ipairs(plants) do
-    if errs[i] then
-      failed = failed or errs[i]
-      ctx:note("growatt: plant ", p.id, ": ", cli.describe(errs[i]))
-    end
-    for _, d in ipairs(commands.rows_of_devices(ctx, lists[i])) do
-      d.plant, d.device = p.id, d.sn
-      rows[#rows + 1] = d
-    end
-  end
-  return rows, failed
-end
-
---- One row per device of every plant: power, today's energy, battery charge, online state.
--- A device whose reading failed keeps its row (without readings); the first failure
--- decides the exit status.
-function readings.status(ctx, commands)
-  local plants = commands.plants(ctx)
-  local api = ctx:api()
-  local kinds = ctx:token_api() and readings.V1_DEVICES or readings.DEVICES
-  local rows, failed = device_rows(ctx, commands, plants)
-  local calls, owners = {}, {}
-  for _, row in ipairs(rows) do
-    local kind = kinds[row.type]
-    for _, call in ipairs(kind and kind.calls(row.sn, row.plant) or {}) do
-      calls[#calls + 1] = call
-      owners[#owners + 1] = row
-    end
-  end
-  local values, errs = readings.fetch(ctx, api, calls, "readings of " .. #rows .. " devices")
+--- One record per device of every plant (api:readings). A device whose reading failed keeps
+-- its record and gets a note; the first failure decides the exit status.
+function readings.status(ctx)
+  ctx:progress("readings of every device...")
+  local records = ctx:check(ctx:api():readings())
   ctx:progress(nil)
-  local replies = {}
-  for i, row in ipairs(owners) do
-    replies[row] = replies[row] or {}
-    local r = replies[row]
-    r[#r + 1] = values[i]
-    if errs[i] and not row.err then
-      row.err = errs[i]
-      failed = failed or errs[i]
-      ctx:note("growatt: ", row.sn, ": ", cli.describe(errs[i]))
+  local failed
+  for _, r in ipairs(records) do
+    if r.err then
+      failed = failed or r.err
+      ctx:note("growatt: ", r.serial or ("plant " .. tostring(r.plant_id)), ": ", cli.describe(r.err))
     end
   end
-  for _, row in ipairs(rows) do
-    local r = replies[row]
-    if r and not row.err then
-      for i = 1, #r do r[i] = list_of(r[i]) end
-      for k, v in pairs(kinds[row.type].read(unpack(r))) do row[k] = v end
+  return records, failed
+end
+
+-- The table's rows of the records: the devices (a failed plant list has no row).
+local function status_rows(records)
+  local rows = {}
+  for _, r in ipairs(records) do
+    if r.serial then
+      rows[#rows + 1] = { plant = r.plant_id, device = r.serial, type = r.type, power_w = r.power_w,
+                          today_kwh = r.energy_today_kwh, soc = r.battery_soc_pct,
+                          state = r.online == nil and nil or (r.online and "online" or "offline") }
     end
-    row.err = nil
   end
-  return rows, failed
+  return rows
+end
+
+-- The text of the records in an export format (every line ends with a newline).
+local EXPORTS = { json = function(r) return export.json(r) .. "\n" end, csv = export.csv,
+                  prom = export.prometheus, influx = export.influx }
+
+local function lines_of(text)
+  local lines = {}
+  for l in text:gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
+  return lines
 end
 
 ---------------------------------------------------------------------------
@@ -362,11 +291,24 @@ function readings.register(commands)
   commands.command {
     name = "status",
     summary = "One row per device of every plant: power, energy today, battery, online.",
-    define = function() end,
+    description = [[
+One record per device of every plant (growatt.readings): power, PV power, energy today and
+in total, battery charge and power, grid and load power, online. --format chooses the output:
+an aligned table (default), json, csv, prom (Prometheus text) or influx (line protocol).]],
+    define = function(p)
+      p:option("--format", "table, json, csv, prom or influx."):choices(STATUS_FORMATS)
+    end,
     bare = true,
     run = function(ctx)
-      local rows, failed = readings.status(ctx, commands)
-      local report = commands.table_report(STATUS_COLUMNS, rows)
+      local records, failed = readings.status(ctx)
+      local format = ctx.args.format or (ctx.format ~= "text" and ctx.format) or "table"
+      local report
+      if format == "table" then
+        report = commands.table_report(STATUS_COLUMNS, status_rows(records))
+      else
+        report = { lines = lines_of(EXPORTS[format](records)) }
+        ctx.format = "text" -- the lines are the output, whatever --json or --csv said
+      end
       if failed then report.status = cli.exit_status(failed) end
       return report
     end,

@@ -38,6 +38,7 @@ local openapi = {
 
 local OpenApi = engine.class({ one_at_a_time = true }) -- batch goes through its _send
 openapi.OpenApi = OpenApi
+OpenApi.readings = require("growatt.readings").for_v1
 
 -- Tokens live here, keyed by api object rather than in it, so that printing or serialising
 -- an api object never shows one.
