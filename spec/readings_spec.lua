@@ -7,6 +7,7 @@ local growatt = require("growatt")
 local readings = require("growatt.readings")
 local export = require("growatt.export")
 local data = require("growatt.sandbox.data")
+local energy = require("growatt.sandbox.energy") -- the day curves and power flows
 local S = require("spec.support.sandbox")
 
 local state = data.seed()
@@ -113,8 +114,8 @@ describe("growatt.readings", function()
       assert.equal(b.soc, m.battery_soc_pct)
       assert.equal(b.charge - b.discharge, m.battery_power_w)
       assert.equal(b.to_user, m.grid_power_w)
-      assert.equal(data.flows(state, sph).load, m.load_power_w)
-      close(data.day_totals(state, sph, today()).pv, m.energy_today_kwh, "mix today")
+      assert.equal(energy.flows(state, sph).load, m.load_power_w)
+      close(energy.day_totals(state, sph, today()).pv, m.energy_today_kwh, "mix today")
       assert.equal(sph.total_energy, m.energy_total_kwh)
       assert.is_true(m.online)
       assert.equal("1", m.raw.list.deviceStatus)
@@ -127,9 +128,9 @@ describe("growatt.readings", function()
       assert.same({ 0, 0, 58, 0, 0, 1304.8 }, { r.STO5K00207.power_w, r.STO5K00207.pv_power_w,
         r.STO5K00207.battery_soc_pct, r.STO5K00207.battery_power_w, r.STO5K00207.grid_power_w,
         r.STO5K00207.energy_total_kwh })
-      close(data.day_totals(state, sto, today()).pv, r.STO5K00207.energy_today_kwh, "storage today")
+      close(energy.day_totals(state, sto, today()).pv, r.STO5K00207.energy_today_kwh, "storage today")
       -- tlx (MIN): one getTlxDetailData carries all of it
-      local rec = data.tlx_record(state, state.devices.MIN4K00208, today())
+      local rec = energy.tlx_record(state, state.devices.MIN4K00208, today())
       local t = r.MIN4K00208
       assert.same({ "battery_power_w", "battery_soc_pct", "energy_today_kwh", "energy_total_kwh", "grid_power_w",
         "load_power_w", "online", "power_w", "pv_power_w" }, fields_of(t))
