@@ -1,6 +1,7 @@
 -- The manual and the editor types against the code: every public method is documented,
 -- the generated files are what tools/gendocs.lua makes now, the LuaLS definitions annotate
 -- every method, and the Lua examples of the manual compile.
+local load = rawget(_G, "loadstring") or load -- PUC Lua 5.1's load takes a function, not text
 
 local growatt = require("growatt")
 local openapi = require("growatt.openapi")

@@ -11,6 +11,7 @@
 -- The reply function runs in the child: n counts the requests from 1, head is the request
 -- head (request line and headers, CRLF-separated), body the request body. Each reply is sent
 -- on its own connection, which is then closed.
+local load = rawget(_G, "loadstring") or load -- PUC Lua 5.1's load takes a function, not text
 local hostile = {}
 
 local SERVER = [[
