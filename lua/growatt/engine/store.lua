@@ -70,15 +70,28 @@ local DEFAULT_PORT = { http = "80", https = "443" }
 --- The origin of a URL, normalised: "scheme://host:port", scheme and host in lower case,
 -- the default port written out, user info dropped. A URL without a scheme://host part is
 -- its own origin.
-function store.origin(url)
-  local scheme, authority = url:match("^(%a[%w+.-]*)://([^/?#]*)")
-  if not scheme then return url end
+local function normalise(scheme, authority)
   scheme, authority = scheme:lower(), authority:gsub("^.*@", ""):lower()
   local host, port = authority:match("^(%[.*%]):?(%d*)$") -- an IPv6 address
   if not host then host, port = authority:match("^([^:]*):?(%d*)$") end
   if not host then return scheme .. "://" .. authority end
   port = port ~= "" and tostring(tonumber(port)) or DEFAULT_PORT[scheme] or ""
   return scheme .. "://" .. host .. ":" .. port
+end
+
+-- "scheme://authority" -> its origin, for the few servers a process talks to (every request
+-- asks): emptied when it grows past ORIGINS_KEPT.
+local origins, kept, ORIGINS_KEPT = {}, 0, 64
+
+function store.origin(url)
+  local prefix, scheme, authority = url:match("^((%a[%w+.-]*)://([^/?#]*))")
+  if not prefix then return url end
+  local origin = origins[prefix]
+  if origin then return origin end
+  origin = normalise(scheme, authority)
+  if kept >= ORIGINS_KEPT then origins, kept = {}, 0 end
+  origins[prefix], kept = origin, kept + 1
+  return origin
 end
 
 --- The key of a user's account at the server of `url` in state.accounts: "user@origin"
