@@ -53,6 +53,7 @@ build = {
     ["growatt.openresty.store_shdict"] = "lua/growatt/openresty/store_shdict.lua",
     ["growatt.store_shdict"] = "lua/growatt/store_shdict.lua",
     ["growatt.engine.store_redis"] = "lua/growatt/engine/store_redis.lua",
+    ["growatt.engine.store_shape"] = "lua/growatt/engine/store_shape.lua",
     ["growatt.store_redis"] = "lua/growatt/store_redis.lua",
     ["growatt.openresty.ngx"] = "lua/growatt/openresty/ngx.lua",
     ["growatt.ngx"] = "lua/growatt/ngx.lua",

@@ -140,6 +140,12 @@ end
 
 -- Runs fn over the account stored under `key` (store.key).
 local function update_account(api, key, fn)
+  if api.store.update_account then
+    return api.store:update_account(key, function(acc)
+      acc.requests = acc.requests or {}
+      fn(acc)
+    end)
+  end
   return store.update(api.store, function(state)
     fn(account_of(state, key))
     return state
@@ -353,9 +359,7 @@ end
 -- The stored account of `name` at the origin of `url` (nil when there is none), and the
 -- state it was loaded from.
 local function stored(api, url, name)
-  local state = api.store:load()
-  local acc = type(state.accounts) == "table" and state.accounts[store.key(url, name)]
-  return type(acc) == "table" and acc or nil, state
+  return store.load_account(api.store, store.key(url, name))
 end
 
 -- Whether this Api may take up the stored account's session: it is live and the hash of
