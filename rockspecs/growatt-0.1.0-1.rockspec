@@ -53,6 +53,7 @@ build = {
     ["growatt.store"] = "lua/growatt/store.lua",
     ["growatt.openresty.store_shdict"] = "lua/growatt/openresty/store_shdict.lua",
     ["growatt.store_shdict"] = "lua/growatt/store_shdict.lua",
+    ["growatt.engine.redis"] = "lua/growatt/engine/redis.lua",
     ["growatt.engine.store_redis"] = "lua/growatt/engine/store_redis.lua",
     ["growatt.engine.store_shape"] = "lua/growatt/engine/store_shape.lua",
     ["growatt.store_redis"] = "lua/growatt/store_redis.lua",
