@@ -92,8 +92,10 @@ describe("growatt.store_redis", function()
     end)
 
     it("ignores the single state document <prefix>state of earlier versions", function()
-      redis:cli("SET", "growatt:state", json.encode({ salt = ("ab"):rep(32), accounts = {
-        [store.key(url, "demo")] = { cookies = "old", login = {}, verifier = ("ab"):rep(32), user_id = 9 } } }))
+      -- a live session that proves itself, as the earlier layout kept it
+      local salt = ("ab"):rep(32)
+      redis:cli("SET", "growatt:state", json.encode({ salt = salt, accounts = { [store.key(url, "demo")] = {
+        cookies = "old", login = { user = { id = 9 } }, verifier = core.verifier(salt, HASH), user_id = 9 } } }))
       local api = new_api(new_store())
       local login = assert(api:login("demo", PASSWORD))
       assert.equal(1234567, login.user.id)

@@ -12,13 +12,16 @@
 --                                  store.update(s, fn) falls back to load + fn + save;
 --                                  fn may run twice (see the file store)
 --   store:flush()                  (optional) writes what the store still holds back
+--   store.problems                 (optional) { count, last = { message, at } }: what the
+--                                  store dropped from what it read (store.sanitise)
 --
 -- Stores that keep each account apart (Redis, the nginx shared dict) also have these, and
 -- the policy then reads and changes one account at a time, never the whole state:
 --
---   store:load_account(key) -> account, salt   a fresh copy of the account under `key`
---                                  (store.key), {} when there is none or it cannot be read,
---                                  and the store's salt (nil when none or unreadable)
+--   store:load_account(key) -> account, salt[, message]   a fresh copy of the account
+--                                  under `key` (store.key), {} when there is none or it
+--                                  cannot be read (then with a message), and the store's
+--                                  salt (nil when none or unreadable)
 --   store:update_account(key, fn) -> account | nil, message   account = fn(account) or
 --                                  account, saved, as one step (fn may run more than once);
 --                                  an account left empty is deleted
@@ -26,8 +29,6 @@
 --                                  it has none (the first salt saved stays)
 --
 -- The others (memory, file) go through the whole state (store.load_account, store.verifier).
---   store.problems                 (optional) { count, last = { message, at } }: what the
---                                  store dropped from what it read (store.sanitise)
 --
 -- The state is plain data only (tables, strings, numbers, booleans; string keys), so any
 -- store can keep it as one JSON document:
