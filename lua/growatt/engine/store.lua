@@ -51,10 +51,10 @@
 -- user on several servers, and several processes can share one store, and a session is
 -- never sent to another server than the one that made it. The policy (growatt.engine.policy)
 -- changes the state only through store.update (or update_account), in one short
--- read-modify-write per change,
--- so a second process sees a lock at once. Credentials (password, hash) are never stored:
--- a verifier (HMAC-SHA256 of the hash, keyed by the salt) lets a login prove its password
--- against a stored session, and a stolen store gives nothing that logs in.
+-- read-modify-write per change, so a second process sees a lock at once. Credentials
+-- (password, hash) are never stored: a verifier (HMAC-SHA256 of the hash, keyed by the
+-- salt) lets a login prove its password against a stored session, and a stolen store gives
+-- nothing that logs in.
 --
 -- What a store reads is untrusted input (store.sanitise): a field of the wrong type is
 -- dropped, an account that is not an object is an empty account, and what was dropped is
@@ -126,7 +126,8 @@ function store.key(url, username)
 end
 
 --- The verifier of a password hash under the state's salt; a state without a valid salt
--- gets a new one first (saved by the caller's next update, or by `s`, when given).
+-- gets a new one first (saved by the caller's next update, or by `s`, when given: through
+-- its salt method where it has one, else in its state).
 function store.verifier(state, hash, s)
   if not store.valid_salt(state.salt) then
     local fresh, saved = core.salt(), nil
