@@ -7,19 +7,24 @@ local json = require("growatt.json")
 
 local client = {}
 
---- Argument converters, by kind: each checks a value (raising on misuse, at the user's
--- level) and returns what goes on the wire. `fname` names the method in messages.
+--- Argument converters, by kind: each checks a value (raising errors.misuse, which the
+-- boundary of client.build puts at the caller's line) and returns what goes on the wire.
+-- `fname` names the method in messages.
 client.kinds = {}
 
---- Adds the converter `fn` of the argument kind `name`; kinds share one namespace, so a
--- clash is an error at load time.
-function client.kind(name, fn)
+--- Adds the argument kind `name`: a value must have one of the Lua `types` (a type name or
+-- a list; nil: any), then `convert(v, name, fname, values)`, if given, checks it further
+-- and returns what goes on the wire (else the value goes as it is). Kinds share one
+-- namespace, so a clash is an error at load time.
+function client.kind(name, types, convert)
   assert(client.kinds[name] == nil, "argument kind defined twice: " .. name)
-  client.kinds[name] = fn
+  client.kinds[name] = function(v, arg, fname, values)
+    if types then errors.check(v, types, arg, fname) end
+    if convert then return convert(v, arg, fname, values) end
+    return v
+  end
 end
 
--- (Converters call errors.check as a statement, not as a tail call: a tail call would drop
--- their frame and move the error's level past the caller's line.)
 -- Whether a number is a whole number that goes on the wire exactly as written: a Lua
 -- integer, or a float without a fraction below 2^53 (not NaN, not infinite).
 local function whole(v)
@@ -28,44 +33,39 @@ local function whole(v)
 end
 client.whole = whole
 
--- Raises "bad argument" from a converter, at the user's level (as errors.check at level 4);
--- call it as a statement, not as a tail call.
-local function bad(name, fname, expected, got)
-  error(string.format("bad argument '%s' to '%s' (%s expected, got %s)", name, fname, expected, got), 6)
-end
-client.bad = bad -- for the converters of other modules (growatt.shinephone.settings)
+local bad = errors.bad_argument
 
--- The accepted types of the converters (made once: no table per call).
 local ID_TYPES = { "string", "number" }
-local DATE_TYPES = { "string", "number", "table" }
 local NONE = {}
 
---- An id: a string, or a whole number (NaN, infinities, fractions and floats beyond 2^53
+-- An id: a string, or a whole number (NaN, infinities, fractions and floats beyond 2^53
 -- name no device and cannot be written exactly).
-function client.kinds.id(v, name, fname)
-  errors.check(v, ID_TYPES, name, fname, 4)
+local function id(v, name, fname)
   if type(v) == "number" and not whole(v) then bad(name, fname, "string or whole number", tostring(v)) end
   return v
 end
+client.kind("id", ID_TYPES, id)
+client.kind("string", "string")
+client.kind("number", "number")
 
-function client.kinds.string(v, name, fname)
-  errors.check(v, "string", name, fname, 4)
+--- An integer (a number without a fraction).
+client.kind("integer", "number", function(v, name, fname)
+  if not whole(v) then bad(name, fname, "integer", tostring(v)) end
   return v
-end
+end)
 
 --- An id the reference sends only when it is truthy: nil, false and "" leave it out.
-function client.kinds.optional_id(v, name, fname)
+local id_converter = client.kinds.id
+client.kind("optional_id", nil, function(v, name, fname)
   if v == nil or v == false or v == "" then return nil end
-  errors.check(v, ID_TYPES, name, fname, 4) -- a statement: a tail call would shift the level
-  if type(v) == "number" and not whole(v) then bad(name, fname, "string or whole number", tostring(v)) end
-  return v
-end
+  return id_converter(v, name, fname)
+end)
 
 --- growatt.Timespan.hour/day/month, i.e. 0, 1 or 2.
-function client.kinds.timespan(v, name, fname)
+client.kind("timespan", nil, function(v, name, fname)
   if v == 0 or v == 1 or v == 2 then return math.floor(v) end
   bad(name, fname, "0, 1 or 2", type(v) == "number" and tostring(v) or type(v))
-end
+end)
 
 -- { year, month, day (nil for "YYYY-MM") } from a date the caller gave, or nil and what was wrong.
 local function date_parts(v)
@@ -89,11 +89,13 @@ local function date_parts(v)
   return { tonumber(y), tonumber(m), tonumber(d) }
 end
 
+local DATE_TYPES = { "string", "number", "table" }
+
 --- A date: "YYYY-MM-DD" / "YYYY-MM" strings, os.time() numbers or os.date("*t") tables;
 -- nil is today (local time). On the wire "YYYY-MM" when the call's timespan is month,
 -- else "YYYY-MM-DD".
-function client.kinds.date(v, name, fname, values)
-  if v ~= nil then errors.check(v, DATE_TYPES, name, fname, 4) end
+client.kind("date", nil, function(v, name, fname, values)
+  if v ~= nil then errors.check(v, DATE_TYPES, name, fname) end
   local shown = (type(v) == "string" or type(v) == "number") and errors.show(v) or type(v)
   local p, expected = date_parts(v)
   if not p then bad(name, fname, expected, shown) end
@@ -103,20 +105,7 @@ function client.kinds.date(v, name, fname, values)
   if values.timespan == 2 then return string.format("%04d-%02d", p[1], p[2]) end
   if not p[3] then bad(name, fname, '"YYYY-MM-DD" (a day, for this timespan)', shown) end
   return string.format("%04d-%02d-%02d", p[1], p[2], p[3])
-end
-
---- An integer (a number without a fraction).
-function client.kinds.integer(v, name, fname)
-  errors.check(v, "number", name, fname, 4)
-  if not whole(v) then bad(name, fname, "integer", tostring(v)) end
-  return v
-end
-
---- A number.
-function client.kinds.number(v, name, fname)
-  errors.check(v, "number", name, fname, 4)
-  return v
-end
+end)
 
 --- Converts the positional arguments of a call by the entry's `args` list.
 local function convert_args(ep, fname, ...)
@@ -177,8 +166,9 @@ end
 local warned = {}
 
 --- Builds the request table of a call: method, path, op and the wire pairs. An entry's
--- `warn` (a deprecation) goes to stderr the first time.
-function client.build(ep, fname, ...)
+-- `warn` (a deprecation) goes to stderr the first time. A method calls it first-hand: a
+-- misuse of the arguments is raised at the line that called the method.
+local function build(ep, fname, ...)
   local values = convert_args(ep, fname, ...)
   if ep.warn and not warned[ep.warn] then
     warned[ep.warn] = true
@@ -198,6 +188,7 @@ function client.build(ep, fname, ...)
   req.op = op_of(ep, req)
   return req
 end
+client.build = errors.method_boundary(build)
 
 --- The longest URL (with its query) a request may have; a longer one is refused before
 -- anything is sent. Servers refuse long request heads (nginx and Tomcat take 8 KiB by
