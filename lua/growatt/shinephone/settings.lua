@@ -1,5 +1,7 @@
 --- Settings of the ShinePhone API: the reads of current settings, the writes, and the
--- validation every write passes before anything is sent.
+-- validation every write passes before anything is sent. The writes' argument kinds are in
+-- growatt.shinephone.kinds, the validation rules in .rules, and how parameter values go on
+-- the wire in .values.
 --
 -- Writes (protocol.md §3) return the server's reply as it is, or nil and an error: kind
 -- `api` when the server refused (`success: false`; `code` is its msg), kind `invalid` when
