@@ -41,6 +41,18 @@ function M.params(req)
   return params
 end
 
+local word_lists = {}
+
+-- "a b  c" -> { "a", "b", "c" }, split once per text.
+function M.words(text)
+  local list = word_lists[text]
+  if list then return list end
+  list = {}
+  for word in text:gmatch("%S+") do list[#list + 1] = word end
+  word_lists[text] = list
+  return list
+end
+
 -- "A,B,C" -> { "A", "B", "C" } (blanks dropped, duplicates kept once, order kept).
 function M.serials(text)
   local list, seen = {}, {}

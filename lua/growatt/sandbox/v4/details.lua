@@ -85,7 +85,7 @@ end
 
 function M.info(state, e)
   local build = INFO_BY_TYPE[e.type] or base
-  return records.fill(INFO[e.type], build(state, e))
+  return records.fill(INFO.names(e.type), build(state, e))
 end
 
 -- queryDeviceInfoParam: what the device is.

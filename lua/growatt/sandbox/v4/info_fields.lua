@@ -1,5 +1,7 @@
 -- The field names of a queryDeviceInfo object per v4 deviceType (protocol-v4.md appendix B),
 -- as space-separated text; records.lua gives each a value. Plain Lua 5.1-5.4.
+local common = require("growatt.sandbox.v4.common")
+
 local M = {}
 
 M["inv"] = [[
@@ -185,5 +187,8 @@ reactiveValue record serialNum sphSetBean status statusText sysTime sysTimeText 
 treeName updating userName uwGridWattDelay uwNominalGridVolt uwReconnectStartSlope version vnormal
 voltageHighLimit voltageLowLimit wselectBaudrate
 ]]
+
+-- The names of the type's list, in list order.
+function M.names(type_) return common.words(M[type_]) end
 
 return M

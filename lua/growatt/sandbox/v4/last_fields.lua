@@ -1,5 +1,7 @@
 -- The field names of a queryLastData / history record per v4 deviceType (protocol-v4.md
 -- appendix A), as space-separated text; records.lua gives each a value. Plain Lua 5.1-5.4.
+local common = require("growatt.sandbox.v4.common")
+
 local M = {}
 
 M["inv"] = [[
@@ -241,5 +243,8 @@ sysFaultWord1 sysFaultWord2 sysFaultWord3 sysFaultWord4 sysFaultWord5 sysFaultWo
 systemFault systemWarn temp1 temp2 temp3 totalCellNumber time timeTotal upsFac upsPac1 upsPac2 upsVac1
 uwSysWorkMode vac1 vac2 vbat vbat1 vpv1 vpv2 vpv3 warnCode warnCode1 warnText withTime
 ]]
+
+-- The names of the type's list, in list order.
+function M.names(type_) return common.words(M[type_]) end
 
 return M

@@ -38,22 +38,10 @@ function M.idle(name)
   return 0
 end
 
-local name_lists = {}
-
--- The names of a space-separated list, parsed once.
-function M.names(text)
-  local list = name_lists[text]
-  if list then return list end
-  list = {}
-  for name in text:gmatch("%S+") do list[#list + 1] = name end
-  name_lists[text] = list
-  return list
-end
-
--- Every name of `text`, with the value of `known` or its idle value.
-function M.fill(text, known)
+-- Every name of the list, with the value of `known` or its idle value.
+function M.fill(names, known)
   local r = {}
-  for _, name in ipairs(M.names(text)) do
+  for _, name in ipairs(names) do
     local v = known[name]
     if v == nil then v = M.idle(name) end
     r[name] = v
@@ -61,10 +49,10 @@ function M.fill(text, known)
   return r
 end
 
--- Only the names of `text` that `known` has (the records of the history endpoints).
-function M.pick(text, known)
+-- Only the names of the list that `known` has (the records of the history endpoints).
+function M.pick(names, known)
   local r = {}
-  for _, name in ipairs(M.names(text)) do
+  for _, name in ipairs(names) do
     if known[name] ~= nil then r[name] = known[name] end
   end
   return r
@@ -240,12 +228,12 @@ end
 
 -- The full record of the device now (queryLastData).
 function M.last(state, e)
-  return M.fill(LAST[e.type], LAST_BY_TYPE[e.type](state, e, moment_now(state, e)))
+  return M.fill(LAST.names(e.type), LAST_BY_TYPE[e.type](state, e, moment_now(state, e)))
 end
 
 -- The record of the device at a moment of its history (the modelled fields only).
 function M.at(state, e, m)
-  return M.pick(LAST[e.type], LAST_BY_TYPE[e.type](state, e, m))
+  return M.pick(LAST.names(e.type), LAST_BY_TYPE[e.type](state, e, m))
 end
 
 return M
