@@ -195,6 +195,16 @@ describe("sandbox OpenAPI v4", function()
     end)
 
     it("keep Growatt's quirks", function()
+      -- integral floats and exponents as Growatt's Java writes them
+      local min_body, noah_body = last_data(MIN, "min").body, last_data(NOAH, "noah").body
+      for _, text in ipairs({ '"timeTotal":1.27984299E7,', '"pacToUserTotal":0.0,' }) do
+        assert.matches(text, min_body, 1, true)
+      end
+      for _, text in ipairs({ '"ppv":320.0,', '"pac":200,', '"maxCellVoltage":3311.0,' }) do
+        assert.matches(text, noah_body, 1, true)
+      end
+      assert.matches('"timezone":1.0,', info(MIN, "min").body, 1, true)
+      assert.matches('"batPower":1200.00,', v4("queryDfcData", "deviceSn=" .. SPH .. "&deviceType=sph").body, 1, true)
       local m = last_data(MIN, "min").json.data.min[1]
       assert.same({ -0.1, "0，0，0，0，0，0，0，0", -1 }, { m.pex1, m.debug1, m.bMerterConnectFlag })
       assert.equal(m.time, at_utc8(m.calendar))

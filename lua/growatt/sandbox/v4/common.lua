@@ -105,6 +105,12 @@ function M.int_in(value, lo, hi)
   return n
 end
 
+-- An integral value written as a float ("261.0"), as Growatt often sends them.
+function M.float(x)
+  if x == math.floor(x) then return data.number_text(string.format("%.1f", x)) end
+  return x
+end
+
 function M.round(x, digits)
   local f = 10 ^ (digits or 1)
   return math.floor(x * f + 0.5) / f

@@ -29,7 +29,7 @@ local function base(state, e)
     portName = "ShinePano - " .. d.datalog, addr = 1, address = 1, location = e.plant.city,
     lost = false, status = on and 1 or 0, statusText = on and "Normal" or "Waiting",
     lastUpdateTime = epoch, lastUpdateTimeText = text, sysTime = text, sysTimeText = text,
-    timezone = e.plant.timezone, fwVersion = d.firmware, innerVersion = "null", model = 720575940,
+    timezone = common.float(e.plant.timezone), fwVersion = d.firmware, innerVersion = "null", model = 720575940,
     modelText = d.model, plantId = tonumber(e.plant.id), plantname = e.plant.name, plantName = e.plant.name,
     deviceType = M.TYPE_CODES[e.type], onOff = s.on_off, activeRate = s.active_rate,
     pmax = d.nominal_power, nominalPower = d.nominal_power, power = d.power, powerMax = d.nominal_power,
@@ -72,7 +72,8 @@ function INFO_BY_TYPE.noah(state, e)
   r.status, r.model, r.modelName, r.manName = 1, "Noah 2000", d.model, "Growatt"
   r.chargingSocHighLimit, r.chargingSocLowLimit = n.charging_soc_high, n.charging_soc_low
   r.defaultPower = n.default_power
-  r.allowGridCharging, r.gridConnectionControl, r.componentPower = s.grid_charge, s.off_grid, 0.0
+  r.allowGridCharging, r.gridConnectionControl, r.componentPower = s.grid_charge, s.off_grid, common.float(0)
+  r.smartSocketPower = common.float(0)
   r.otaDeviceTypeCodeHigh, r.otaDeviceTypeCodeLow, r.mpptVersion, r.pdVersion = "PB", "FU", "212004", "211005"
   r.bmsVersion, r.defaultMode = "213005", n.work_mode
   r.sysTime = r.lastUpdateTime - 600000
@@ -99,14 +100,17 @@ function M.param(_, e)
   }
 end
 
+-- Watts as the DFC example writes them: two decimals.
+local function w2(x) return data.number_text(string.format("%.2f", x)) end
+
 -- queryDfcData: the device's flows now; utcTime is real UTC, unlike every other time of v4.
 function M.dfc(state, e)
   local f, b = energy.flows(state, e.device), e.battery or {}
   local soc = b.soc or 0
   local battery_status = f.charge > 0 and 2 or (f.discharge > 0 and 3 or 0)
   return {
-    activePower = f.to_user + 0.0, pac = f.out + 0.0, ppv = f.pv + 0.0, payLoadPower = f.load + 0.0,
-    reverActivePower = f.to_grid + 0.0, batteryStatus = battery_status, batPower = f.charge - f.discharge,
+    activePower = w2(f.to_user), pac = w2(f.out), ppv = w2(f.pv), payLoadPower = w2(f.load),
+    reverActivePower = w2(f.to_grid), batteryStatus = battery_status, batPower = w2(f.charge - f.discharge),
     priority = 0, serialNum = e.sn, soc = soc, status = 6,
     utcTime = os.date("!%Y-%m-%d %H:%M:%S", math.floor(common.now())),
     vac1 = e.device.grid_voltage, vac2 = e.device.grid_voltage, vac3 = e.device.grid_voltage,

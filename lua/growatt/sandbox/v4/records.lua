@@ -140,6 +140,7 @@ function LAST_BY_TYPE.min(state, e, m)
   r.calendar, r.time, r.status = m.epoch, m.text, m.on and 1 or 0
   r.debug1, r.debug2 = "0，0，0，0，0，0，0，0", "0，0，0，0，0，0，0，0"
   r.pex1, r.pex2, r.batteryNo, r.bMerterConnectFlag, r.batterySN = -0.1, -0.1, -1, -1, data.null
+  r.timeTotal, r.pacToUserTotal = data.number_text("1.27984299E7"), common.float(r.pacToUserTotal)
   r.isAgain = false
   return r
 end
@@ -164,7 +165,7 @@ end
 function LAST_BY_TYPE.storage(state, e, m)
   local r, f, b = base(state, e, m), m.f, e.battery or {}
   r.status, r.statusText = f.discharge > 0 and 2 or 1, f.discharge > 0 and "Discharge" or "Charge"
-  r.capacity, r.vBat, r.pBat = m.soc + 0.0, b.voltage or 0, f.charge - f.discharge
+  r.capacity, r.vBat, r.pBat = common.float(m.soc), b.voltage or 0, f.charge - f.discharge
   r.vpv, r.ipv, r.outPutPower, r.outPutVolt = r.vpv1, r.ipv1, f.out, e.device.grid_voltage
   r.freqOutPut, r.vGrid, r.freqGrid, r.pAcInPut = e.device.frequency, e.device.grid_voltage, e.device.frequency, 0
   r.loadPercent = round(f.out / e.device.nominal_power * 100)
@@ -202,15 +203,16 @@ function LAST_BY_TYPE.noah(state, e, m)
   local total = d.total_energy
   local r = strings_of(d, f.pv, 0, {
     deviceSn = d.sn, datalogSn = d.datalog, time = m.epoch, timeStr = m.text, isAgain = 0, status = 1,
-    pac = math.floor(f.out + 0.5), ppv = f.pv + 0.0, eacToday = round(d.today_energy),
+    pac = math.floor(f.out + 0.5), ppv = common.float(f.pv), eacToday = round(d.today_energy),
     eacMonth = round(d.today_energy * 18.3), eacYear = round(total * 0.71), eacTotal = round(total),
     workMode = n.work_mode, totalBatteryPackChargingPower = f.charge - f.discharge,
     totalBatteryPackChargingStatus = f.charge > 0 and 1 or (f.discharge > 0 and 2 or 0),
     batteryPackageQuantity = #n.battery_sns, totalBatteryPackSoc = m.soc, chargeSocLimit = n.charging_soc_high,
-    dischargeSocLimit = n.charging_soc_low, batterySoh = 100, batteryCycles = 112, maxCellVoltage = 3311.0,
-    minCellVoltage = 3287.0, onGridPower = f.out + 0.0, onGridVoltage = d.grid_voltage, systemTemp = d.temperature,
+    dischargeSocLimit = n.charging_soc_low, batterySoh = 100, batteryCycles = 112, maxCellVoltage = common.float(3311),
+    minCellVoltage = common.float(3287), onGridPower = common.float(f.out), onGridVoltage = d.grid_voltage,
+    systemTemp = d.temperature,
     onGridCurrent = round(f.out / d.grid_voltage, 2), onOffGrid = world.settings(state, e).off_grid,
-    settableTimePeriod = 9, totalHouseholdLoad = f.load + 0.0, ctSelfPower = -85.0,
+    settableTimePeriod = 9, totalHouseholdLoad = common.float(f.load), ctSelfPower = common.float(-85),
   })
   for i = 1, 4 do
     local sn = n.battery_sns[i]
