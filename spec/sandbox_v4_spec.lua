@@ -198,6 +198,10 @@ describe("sandbox OpenAPI v4", function()
         { d.chargingSocHighLimit, d.chargingSocLowLimit, d.defaultPower, d.time1Start, d.time1End, d.time1Mode,
           d.time1Power, d.time1Enable, d.time2Start, d.time2End, d.time2Mode, d.time2Power, d.time2Enable,
           d.time3Enable, d.address })
+      -- a change to the world shows under v4 at once
+      S.state({ devices = { [NOAH] = { power = 350, battery = { soc = 80 } } } })
+      local changed = last_data(NOAH, "noah").json.data.noah[1]
+      assert.same({ 350, 470, 80 }, { changed.pac, changed.ppv, changed.totalBatteryPackSoc })
     end)
 
     it("show the MIN and the SPH as v1 does", function()
