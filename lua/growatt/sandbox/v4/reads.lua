@@ -59,8 +59,10 @@ local function day_records(c, e, date)
   local energy_of_day = date ~= today and energy.day_energy(c.state, e.device, date) or nil
   local points = energy.day(c.state, e.device, date, energy_of_day)
   local last = date == today and (h * 12 + math.floor(m / 5) + 1) or #points
+  local sums = { pv = 0, charge = 0, discharge = 0, export = 0, import = 0, load = 0 }
   for i = 1, last do
-    list[#list + 1] = records.at(c.state, e, records.moment_of_point(date, points[i]))
+    for k in pairs(sums) do sums[k] = sums[k] + points[i][k] * data.STEP_HOURS end
+    list[#list + 1] = records.at(c.state, e, records.moment_of_point(date, points[i], sums))
   end
   return list
 end

@@ -72,15 +72,16 @@ local function moment_now(state, e)
            text = text, epoch = epoch, on = on, now = true }
 end
 
--- The moment of a 5-minute point of `date` (energy.day), `totals` its day's sums.
-function M.moment_of_point(date, p)
+-- The moment of a 5-minute point of `date` (energy.day); `sums` are the day's kWh up to it
+-- ({ pv, charge, discharge, export, import, load }).
+function M.moment_of_point(date, p, sums)
   local h, m = p.time:match("^(%d+):(%d+)$")
   local text = date .. " " .. p.time .. ":00"
   local w = function(kw) return round(kw * 1000, 1) end
   local out = p.pv - p.charge + p.discharge
   return { f = { pv = w(p.pv), charge = w(p.charge), discharge = w(p.discharge), out = w(out), load = w(p.load),
                  to_grid = w(p.export), to_user = w(p.import) },
-           soc = round(p.soc, 0), today = { pv = 0, charge = 0, discharge = 0, export = 0, import = 0, load = 0 },
+           soc = round(p.soc, 0), today = sums, eac_today = sums.pv - sums.charge + sums.discharge,
            text = text, epoch = common.wall_epoch(date, tonumber(h), tonumber(m)), on = true }
 end
 
@@ -104,7 +105,7 @@ local function base(state, e, m)
     status = m.on and 1 or 0, statusText = m.on and "Normal" or "Waiting", lost = false, again = false,
     withTime = false, address = 1, ppv = f.pv, pac = f.out, pac1 = f.out, fac = d.frequency,
     vac1 = d.grid_voltage, iac1 = d.grid_voltage > 0 and round(f.out / d.grid_voltage, 1) or 0,
-    eacToday = round(d.today_energy), eacTotal = round(d.total_energy), epvTotal = round(life.pv),
+    eacToday = round(m.eac_today or d.today_energy), eacTotal = round(d.total_energy), epvTotal = round(life.pv),
     pacToGridTotal = f.to_grid, pacToUserTotal = f.to_user, pacToLocalLoad = f.load, plocalLoadTotal = f.load,
     etoGridToday = round(m.today.export), etoUserToday = round(m.today.import),
     etoGridTotal = round(life.export), etoUserTotal = round(life.import), elocalLoadToday = round(m.today.load),
