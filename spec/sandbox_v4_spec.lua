@@ -271,6 +271,12 @@ describe("sandbox OpenAPI v4", function()
       assert.equal(plant_date(1, 1) .. " 00:00:00", d.datas[1].timeStr)
       assert.equal(d.datas[1].timeStr, at_utc8(d.datas[1].time))
       assert.equal(NOAH, d.datas[288].deviceSn)
+      for i = 2, 288 do -- the day's energy up to each point
+        assert.truthy(d.datas[i].eacToday >= d.datas[i - 1].eacToday)
+        assert.is_nil(d.datas[i].calendar) -- a Noah's epoch is `time`
+        assert.equal(300000, d.datas[i].time - d.datas[i - 1].time)
+      end
+      assert.truthy(d.datas[288].eacToday > d.datas[1].eacToday)
       local today = v4("queryHistoricalData", "deviceSn=" .. SPH .. "&deviceType=sph&date=" .. plant_date(0, 1))
       assert.truthy(#today.json.data.datas <= 288 and #today.json.data.datas >= 1)
       for _, days in ipairs({ 96, -1 }) do

@@ -204,7 +204,7 @@ function LAST_BY_TYPE.noah(state, e, m)
   local total = d.total_energy
   local r = strings_of(d, f.pv, 0, {
     deviceSn = d.sn, datalogSn = d.datalog, time = m.epoch, timeStr = m.text, isAgain = 0, status = 1,
-    pac = math.floor(f.out + 0.5), ppv = common.float(f.pv), eacToday = round(d.today_energy),
+    pac = math.floor(f.out + 0.5), ppv = common.float(f.pv), eacToday = round(m.eac_today or d.today_energy),
     eacMonth = round(d.today_energy * 18.3), eacYear = round(total * 0.71), eacTotal = round(total),
     workMode = n.work_mode, totalBatteryPackChargingPower = f.charge - f.discharge,
     totalBatteryPackChargingStatus = f.charge > 0 and 1 or (f.discharge > 0 and 2 or 0),
