@@ -10,8 +10,9 @@
 --   state.v4.devices[sn]  { on_off (0/1), active_rate (%), grid_charge, off_grid (0/1),
 --                           associated_inv (SN), slot_enable = { [slot] = 0/1 }, vpp = { [n] = value } }
 -- A Noah's SOC limits, output power and schedule are the world device's `noah` table, the
--- one ShinePhone shows, so a v4 write shows there too. state.v4 also holds the knobs
--- (api.lua): scale, intervals, tokens, offline.
+-- one ShinePhone shows, so a v4 write shows there too. state.v4.extra holds the v4-only
+-- devices once a request has made them, and state.v4 the knobs (api.lua): scale, intervals,
+-- tokens, offline, page_size.
 local data = require("growatt.sandbox.data")
 
 local M = {}
