@@ -516,6 +516,9 @@ describe("sandbox OpenAPI v4", function()
       local r = last_data(NOAH, "noah").json.data.noah[1]
       assert.same({ true, -1 }, { r.lost, r.status })
       assert.equal(200, S.state().devices[NOAH].noah.default_power)
+      S.state({ devices = { [INV] = { lost = true } } }) -- the world's own word
+      assert.equal(5, v4("setOnOrOff", "deviceSn=" .. INV .. "&deviceType=inv&value=0").json.code)
+      assert.same({ true, -1 }, { info(INV, "inv").json.data.inv[1].lost, info(INV, "inv").json.data.inv[1].status })
       S.faults({ { path = "v4/new-api/setOffGrid", v4_code = 5 } })
       assert.equal('{"code":5,"data":null,"message":"DEVICE_OFFLINE"}', v4("setOffGrid", noah .. "&value=1").body)
     end)

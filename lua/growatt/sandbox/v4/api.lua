@@ -13,7 +13,8 @@
 --   * the interval (M.INTERVALS) per token, endpoint and device set (and page): inside it 102.
 --     state.v4.scale multiplies them (0 turns the rule off), state.v4.intervals = { name =
 --     seconds } overrides one endpoint; a reset restores them;
---   * a device named in state.v4.offline = { SN = true } answers writes and small reads with 5.
+--   * an offline device (the world's `lost`, or state.v4.offline = { SN = true }) answers
+--     writes and small reads with 5.
 -- Fault rules gain v4_code (answer that code; for 1 the change is still applied, unless
 -- v4_applied = false; for others it is not, unless v4_applied = true), v4_message (its
 -- message), v4_login (Growatt's HTML login page) and the matcher v4_sn (the request names
@@ -131,7 +132,7 @@ local function gate(route)
     if problem then return problem end
     local v4 = world.state(state)
     if too_soon(v4, token, route, p, devices) then return fail(102) end
-    if (route[3] == "write" or route[3] == "small") and (v4.offline or {})[devices[1].sn] then return fail(5) end
+    if (route[3] == "write" or route[3] == "small") and world.offline(state, devices[1]) then return fail(5) end
     local payload, message = route[2]({ state = state, account = account, params = p, v4 = v4 }, devices)
     if common.is_reply_table(payload) then return payload end
     return common.envelope(payload, message)

@@ -15,9 +15,9 @@ local M = {}
 M.PAGE_SIZE = 100
 M.RETENTION_DAYS = 95 -- older days answer an empty history, as Growatt does
 
--- A device the knob state.v4.offline names has lost its link: records say so.
+-- A device that has lost its link (world.offline) says so in its records.
 local function mark_offline(c, e, r)
-  if (c.v4.offline or {})[e.sn] then
+  if world.offline(c.state, e) then
     r.lost, r.status = true, -1
   end
   return r

@@ -123,6 +123,11 @@ function M.settings(state, e)
   return s
 end
 
+-- Has the device lost its link? The world says so (`lost`), or the knob state.v4.offline.
+function M.offline(state, e)
+  return e.device.lost == true or (M.state(state).offline or {})[e.sn] == true
+end
+
 -- A Noah's nine schedule slots: { start = "H:M", ["end"] = "H:M", mode, power, enable }.
 function M.slots(state, e)
   local n, s, list = e.device.noah, M.settings(state, e), {}
