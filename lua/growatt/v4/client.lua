@@ -194,7 +194,7 @@ local function verifying(name)
   V4[name] = function(self, ...)
     local opts = select(nargs + 1, ...)
     if type(opts) ~= "table" or opts.verify == nil then return one(self, ...) end
-    errors.check(opts.verify, "boolean", "options.verify", name, 2)
+    errors.check(opts.verify, "boolean", "options.verify", name, 1)
     local rest, args = {}, { ... }
     for k, v in pairs(opts) do if k ~= "verify" then rest[k] = v end end
     args[nargs + 1] = next(rest) and rest or nil

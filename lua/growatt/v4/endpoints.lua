@@ -138,6 +138,18 @@ local function vpp_type(values)
   return n
 end
 
+-- JSON text of the object `t` with the keys in the documented order (cjson's follows the hash).
+local function ordered(t, keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    if t[k] ~= nil then parts[#parts + 1] = json.encode(k) .. ":" .. json.encode(t[k]) end
+  end
+  return "{" .. table.concat(parts, ",") .. "}"
+end
+
+local PERIOD_KEYS = { "percentage", "startTime", "endTime" }
+local DEVICE_KEYS = { "deviceId", "deviceModel", "brandsName", "modelId", "type" }
+
 local function vpp_value(values)
   local n, err = vpp_type(values)
   if err then return err end
@@ -145,7 +157,11 @@ local function vpp_value(values)
   if type(v) == "boolean" then v = v and 1 or 0 end
   err = v4.VPP[n](v, "value")
   if err then return err end
-  if type(v) == "table" then v = json.encode(v) end
+  if type(v) == "table" then
+    local list = {}
+    for i, p in ipairs(v) do list[i] = ordered(p, PERIOD_KEYS) end
+    v = "[" .. table.concat(list, ",") .. "]"
+  end
   values.value = v
 end
 
@@ -275,7 +291,7 @@ v4.endpoints = {
   set_off_grid = noah_write("setOffGrid", function(values) return switch(values, "value") end),
   set_device = noah_write("setDevice", function(values)
     local v = values.value
-    if type(v) == "table" then values.value = json.encode(v) return end
+    if type(v) == "table" then values.value = ordered(v, DEVICE_KEYS) return end
     if type(v) ~= "string" or type(json.decode(v)) ~= "table" then
       return invalid("value", "must be a table or its JSON text (deviceId, deviceModel, brandsName, modelId, type)")
     end

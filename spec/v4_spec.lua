@@ -1,0 +1,315 @@
+-- The OpenAPI v4 client against a recording server over real HTTP: every endpoint's exact
+-- request (method, path, token header, every parameter in the form body and none in the
+-- query), the rules kept before sending (nothing sent), each error code's kind, what the
+-- replies become, the calls that are more than one request, and the token kept secret.
+local growatt = require("growatt")
+local scripted = require("spec.support.scripted")
+local header = scripted.header
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+
+local TOKEN = "v4-secret-token-0123456789abcdef"
+local NOAH, MIN = "0PVPF12345", "MIN4K00208"
+
+local OK_WRITE = '{"code":0,"data":null,"message":"PARAMETER_SETTING_SUCCESSFUL"}'
+
+describe("growatt.v4", function()
+  local server
+  setup(function() server = scripted.start() end)
+  teardown(function() server:stop() end)
+  before_each(function() server:reply('{"code":0,"data":null,"message":"SUCCESSFUL_OPERATION"}') end)
+
+  local function api(opts)
+    opts = opts or {}
+    opts.token = opts.token or TOKEN
+    opts.server_url = opts.server_url or server.url
+    return growatt.v4(opts)
+  end
+
+  -- The one request received: POST to the path, the token, no query, the form `form`.
+  local function sent(path, form)
+    local list = server:requests()
+    assert.equal(1, #list)
+    local r = list[1]
+    assert.equal("POST /" .. path .. " HTTP/1.1", r.head:match("^[^\r\n]+"))
+    assert.equal(TOKEN, header(r, "token"))
+    assert.equal("application/x-www-form-urlencoded", header(r, "content-type"))
+    assert.equal(form, r.body)
+    return r
+  end
+
+  local function nothing_sent() assert.same({}, server:requests()) end
+
+  describe("construction", function()
+    it("is a client of the engine with v4's methods and none of the other families'", function()
+      local a = api()
+      assert.equal(require("growatt.v4.client").V4, getmetatable(a))
+      assert.equal("https://openapi.growatt.com/", growatt.v4({ token = TOKEN }).server_url)
+      assert.equal("https://openapi-us.growatt.com/", growatt.v4({ token = TOKEN, region = "north_america" }).server_url)
+      for _, name in ipairs({ "batch", "stats", "close", "set_token", "devices", "device_list", "last_data",
+        "set_time_segment", "raw" }) do
+        assert.equal("function", type(a[name]), name)
+      end
+      for _, name in ipairs({ "login", "resume", "walk", "plant_list", "tlx_data", "min_energy", "device",
+        "discover_server", "_login_request" }) do
+        assert.is_nil(a[name], name)
+      end
+      local ok, msg = pcall(a.batch, a, { { "plant_list" } })
+      assert.is_false(ok)
+      assert.matches("batch: call 1", msg)
+      nothing_sent()
+    end)
+
+    it("raises at the caller's line on a missing token, a wrong option type or an unknown option", function()
+      local _, where = pcall(function() growatt.v4({}) end)
+      assert.matches("v4_spec%.lua:%d+: growatt%.v4: option 'token' is required", where)
+      assert.has_error(function() growatt.v4({ token = 42 }) end, "growatt.v4: option 'token' must be a string, got number")
+      assert.has_error(function() growatt.v4({ token = TOKEN, timezone = "+2" }) end,
+        "growatt.v4: option 'timezone' must be a number, got string")
+      assert.has_error(function() growatt.v4({ token = TOKEN, tokn = "x" }) end, "growatt.v4: unknown option 'tokn'")
+      assert.has_error(function() growatt.v4({ token = "a\nb" }) end,
+        "growatt.v4: option 'token' must not contain control characters")
+      nothing_sent()
+    end)
+  end)
+
+  describe("requests", function()
+    -- method, arguments, path, form body
+    local CASES = {
+      { "device_list", {}, "queryDeviceList", "page=1" },
+      { "device_list", { 3 }, "queryDeviceList", "page=3" },
+      { "device_info", { { NOAH, "0PVPF12346" }, "noah" }, "queryDeviceInfo",
+        "deviceSn=0PVPF12345%2C0PVPF12346&deviceType=noah" },
+      { "last_data", { MIN, "min" }, "queryLastData", "deviceSn=MIN4K00208&deviceType=min" },
+      { "history", { MIN, "min", "2026-05-14" }, "queryHistoricalData",
+        "deviceSn=MIN4K00208&deviceType=min&date=2026-05-14" },
+      { "history", { MIN, "min", { year = 2026, month = 1, day = 2 } }, "queryHistoricalData",
+        "deviceSn=MIN4K00208&deviceType=min&date=2026-01-02" },
+      { "devices_history", { { "A1", "A2" }, "inv", "2026-05-14" }, "queryDevicesHistoricalData",
+        "deviceSn=A1%2CA2&deviceType=inv&date=2026-05-14" },
+      { "read_power", { NOAH, "noah" }, "readPower", "deviceSn=0PVPF12345&deviceType=noah" },
+      { "wifi_signal", { MIN, "min" }, "getWiFiSignalByDevice", "deviceSn=MIN4K00208&deviceType=min" },
+      { "read_vpp_parameter", { MIN, "min", 5 }, "readVppParameter",
+        "deviceSn=MIN4K00208&deviceType=min&setType=set_param_5" },
+      { "read_vpp_parameter", { MIN, "sph", "set_param_34" }, "readVppParameter",
+        "deviceSn=MIN4K00208&deviceType=sph&setType=set_param_34" },
+      { "dfc_data", { MIN, "min" }, "queryDfcData", "deviceSn=MIN4K00208&deviceType=min" },
+      { "device_info_param", { NOAH, "noah" }, "queryDeviceInfoParam", "deviceSn=0PVPF12345&deviceType=noah" },
+      { "set_on_off", { MIN, "min", true }, "setOnOrOff", "deviceSn=MIN4K00208&deviceType=min&value=1" },
+      { "set_on_off", { "NHB691514F", "inv", 0 }, "setOnOrOff", "deviceSn=NHB691514F&deviceType=inv&value=0" },
+      { "set_power", { MIN, "min", 40 }, "setPower", "deviceSn=MIN4K00208&deviceType=min&value=40" },
+      { "set_power", { NOAH, "noah", 800 }, "setPower", "deviceSn=0PVPF12345&deviceType=noah&value=800" },
+      { "set_high_limit_soc", { NOAH, "noah", 95 }, "setHighLimitSoc", "deviceSn=0PVPF12345&deviceType=noah&value=95" },
+      { "set_low_limit_soc", { NOAH, "noah", 10 }, "setLowLimitSoc", "deviceSn=0PVPF12345&deviceType=noah&value=10" },
+      { "set_grid_charge", { NOAH, "noah", false }, "setGridCharge", "deviceSn=0PVPF12345&deviceType=noah&value=0" },
+      { "set_off_grid", { NOAH, "noah", 1 }, "setOffGrid", "deviceSn=0PVPF12345&deviceType=noah&value=1" },
+      { "set_device", { NOAH, "noah", '{"deviceId":""}' }, "setDevice",
+        "deviceSn=0PVPF12345&deviceType=noah&value=%7B%22deviceId%22%3A%22%22%7D" },
+      { "set_time_segment", { NOAH, "noah", 1, "01:06", "02:05", 0, 150, false }, "setTimeSegment",
+        "deviceSn=0PVPF12345&deviceType=noah&type=1&startTime=01%3A06&endTime=02%3A05&mode=0&power=150&enable=0" },
+      { "set_time_segment", { NOAH, "noah", 9, "22:00", "23:59", 2, 0 }, "setTimeSegment",
+        "deviceSn=0PVPF12345&deviceType=noah&type=9&startTime=22%3A00&endTime=23%3A59&mode=2&power=0&enable=1" },
+      { "set_vpp_parameter", { MIN, "min", 22, 90 }, "setVppParameter",
+        "deviceSn=MIN4K00208&deviceType=min&setType=set_param_22&value=90" },
+      { "set_vpp_parameter", { MIN, "wit", "set_param_3", "2026-05-14 12:00:00" }, "setVppParameter",
+        "deviceSn=MIN4K00208&deviceType=wit&setType=set_param_3&value=2026-05-14+12%3A00%3A00" },
+      { "set_new_vpp_parameter", { MIN, "spa", 34, { { percentage = 95, startTime = 0, endTime = 300 } } },
+        "setNewVppParameter", "deviceSn=MIN4K00208&deviceType=spa&setType=set_param_34&value=" ..
+        "%5B%7B%22percentage%22%3A95%2C%22startTime%22%3A0%2C%22endTime%22%3A300%7D%5D" },
+      { "remove_vpp_time_period", { MIN, "min", 34 }, "removeVppTimePeriod",
+        "deviceSn=MIN4K00208&deviceType=min&setType=set_param_34" },
+    }
+
+    for _, case in ipairs(CASES) do
+      it(case[1] .. " sends " .. case[4], function()
+        local a = api()
+        local args = case[2]
+        local v, err = a[case[1]](a, unpack(args, 1, 8))
+        assert.is_nil(err)
+        assert.is_not_nil(v)
+        sent("v4/new-api/" .. case[3], case[4])
+      end)
+    end
+
+    it("every endpoint has a case above", function()
+      local seen = {}
+      for _, case in ipairs(CASES) do seen[case[1]] = true end
+      for name in pairs(require("growatt.v4.client").endpoints) do assert.is_true(seen[name], name) end
+    end)
+  end)
+
+  describe("rules kept before sending", function()
+    local function refused(param, pattern, name, ...)
+      local a = api()
+      local v, err = a[name](a, ...)
+      assert.is_nil(v)
+      assert.equal("invalid", err.kind)
+      assert.equal(param, err.param)
+      assert.matches(pattern, err.message)
+      nothing_sent()
+    end
+
+    it("device types, serials, pages and dates", function()
+      refused("device_type", "must be one of inv, storage", "last_data", MIN, "tlx")
+      refused("device_type", "must be one of", "read_power", MIN, "MIN")
+      refused("device_sn", "at least one", "last_data", {}, "min")
+      refused("device_sn", "item 2 is not a serial", "last_data", { "A", "B,C" }, "min")
+      refused("device_sn", "item 1 is not a serial", "device_info", { " A" }, "min")
+      refused("device_sn", "names 2 devices; one request takes at most 1", "history", { "A", "B" }, "min", "2026-01-01")
+      refused("device_sn", "at most 1", "set_power", { "A", "B" }, "min", 50)
+      refused("page", "must be an integer 1..", "device_list", 0)
+      refused("date", "yyyy%-MM%-dd", "history", MIN, "min", "2026-5-1")
+      refused("date", "real day", "history", MIN, "min", "2026-02-30")
+      refused("date", "real day", "devices_history", { MIN }, "min", "14.05.2026")
+    end)
+
+    it("each write's range and device types", function()
+      refused("value", "0..100", "set_power", MIN, "min", 101)
+      refused("value", "0..800", "set_power", NOAH, "noah", 801)
+      refused("value", "0..100", "set_power", MIN, "min", 50.5)
+      refused("device_type", "cannot be switched on or off", "set_on_off", NOAH, "noah", true)
+      refused("value", "true, false, 0 or 1", "set_on_off", MIN, "min", 2)
+      refused("value", "0..100", "set_high_limit_soc", NOAH, "noah", 101)
+      refused("value", "0..100", "set_low_limit_soc", NOAH, "noah", -1)
+      refused("device_type", "noah devices only", "set_high_limit_soc", MIN, "min", 90)
+      refused("device_type", "noah devices only", "set_grid_charge", MIN, "sph", true)
+      refused("device_type", "noah devices only", "set_time_segment", MIN, "min", 1, "01:00", "02:00", 0, 100)
+      refused("value", "true, false, 0 or 1", "set_off_grid", NOAH, "noah", "yes")
+      refused("value", "JSON text", "set_device", NOAH, "noah", "not json")
+    end)
+
+    it("setTimeSegment: slot 1..9, HH:mm times, mode 0..2, power 0..800, enable 0/1", function()
+      local function seg(param, pattern, ...) refused(param, pattern, "set_time_segment", NOAH, "noah", ...) end
+      seg("slot", "1..9", 0, "01:00", "02:00", 0, 100)
+      seg("slot", "1..9", 10, "01:00", "02:00", 0, 100)
+      seg("start_time", "HH:mm", 1, "1:00", "02:00", 0, 100)
+      seg("end_time", "HH:mm", 1, "01:00", "24:00", 0, 100)
+      seg("end_time", "HH:mm", 1, "01:00", "02:60", 0, 100)
+      seg("mode", "0..2", 1, "01:00", "02:00", 3, 100)
+      seg("power", "0..800", 1, "01:00", "02:00", 0, 801)
+      seg("enabled", "true, false, 0 or 1", 1, "01:00", "02:00", 0, 100, 2)
+    end)
+
+    it("the VPP parameter table: types, set_type and each range", function()
+      refused("device_type", "sph, spa, min and wit only", "set_vpp_parameter", NOAH, "noah", 1, 0)
+      refused("device_type", "sph, spa, min and wit only", "read_vpp_parameter", "X", "inv", 1)
+      refused("set_type", "1..34", "set_vpp_parameter", MIN, "min", 35, 0)
+      refused("set_type", "1..34", "read_vpp_parameter", MIN, "min", "set_param_x")
+      refused("set_type", "1..34", "remove_vpp_time_period", MIN, "min", 0)
+      local function vpp(n, bad_value)
+        refused("value", "", "set_vpp_parameter", MIN, "min", n, bad_value)
+      end
+      vpp(1, 2); vpp(5, 101); vpp(9, 7); vpp(10, 61); vpp(12, 20001); vpp(14, -101); vpp(16, 301)
+      vpp(22, 69); vpp(23, 31); vpp(24, 9); vpp(26, 1441); vpp(27, 101); vpp(30, 15001); vpp(33, 2001)
+      vpp(3, "2026-05-14"); vpp(3, 1)
+      refused("value[1]", "percentage", "set_vpp_parameter", MIN, "min", 34,
+        { { percentage = 101, startTime = 0, endTime = 10 } })
+      refused("value[1]", "ends before it starts", "set_vpp_parameter", MIN, "min", 34,
+        { { percentage = 50, startTime = 600, endTime = 10 } })
+      local many = {}
+      for i = 1, 21 do many[i] = { percentage = 1, startTime = i, endTime = i } end
+      refused("value", "at most 20 periods", "set_new_vpp_parameter", MIN, "min", 34, many)
+    end)
+
+    it("wrong argument types raise at the caller's line, also with { verify = true }", function()
+      local a = api()
+      local _, msg = pcall(function() a:last_data(42, "min") end)
+      assert.matches("v4_spec%.lua:%d+: bad argument 'device_sn' to 'last_data' %(string or table expected, got number%)",
+        msg)
+      _, msg = pcall(function() a:last_data({ "A", 7 }, "min") end)
+      assert.matches("v4_spec%.lua:%d+: bad argument 'device_sn%[2%]' to 'last_data'", msg)
+      _, msg = pcall(function() a:set_power(NOAH, nil, 10, { verify = true }) end)
+      assert.matches("v4_spec%.lua:%d+: bad argument 'device_type' to 'set_power'", msg)
+      _, msg = pcall(function() a:set_power(NOAH, "noah", 10, { verify = "yes" }) end)
+      assert.matches("v4_spec%.lua:%d+: bad argument 'options.verify' to 'set_power'", msg)
+      _, msg = pcall(function() a:set_off_grid(NOAH, "noah", 1, { verify = true }) end)
+      assert.matches("v4_spec%.lua:%d+: set_off_grid: unknown option 'verify'", msg)
+      local list = {}
+      for i = 1, 150 do list[i] = "SN" .. i end
+      list[120] = false
+      _, msg = pcall(function() a:last_data(list, "min") end)
+      assert.matches("v4_spec%.lua:%d+: .*device_sn%[20%]", msg)
+      nothing_sent()
+    end)
+  end)
+
+  describe("error codes", function()
+    local CODES = {
+      { '{"code":101,"message":"PERMISSION_DENIED"}', "auth" },
+      { '{"code":2,"data":null,"message":"TOKEN_IS_INVALID"}', "auth" },
+      { '{"code":12,"data":null,"message":"DEVICE_SN_DOES_NOT_HAVE_PERMISSION"}', "permission" },
+      { '{"code":3,"data":null,"message":""}', "permission" },
+      { '{"code":4,"data":null,"message":"DEVICE_NOT_FOUND"}', "not_found" },
+      { '{"code":5,"data":null,"message":"DEVICE_OFFLINE"}', "offline" },
+      { '{"code":6,"data":null,"message":"PARAMETER_SETTING_FAILED"}', "api" },
+      { '{"code":15,"data":null,"message":"PARAMETER_SETTING_DEVICE_NOT_RESPONDING"}', "api" },
+      { '{"code":16,"data":null,"message":"PARAMETER_SETTING_RESPONSE_TIMEOUT"}', "api" },
+      { '{"code":1,"data":null,"message":"SYSTEM_ERROR"}', "api" },
+      { '{"code":11,"data":null}', "api" },
+    }
+    for _, case in ipairs(CODES) do
+      it(case[1] .. " is " .. case[2] .. " with the code", function()
+        server:reply(case[1])
+        local v, err = api():read_power(NOAH, "noah")
+        assert.is_nil(v)
+        assert.equal(case[2], err.kind)
+        assert.equal(tonumber(case[1]:match('"code":(%d+)')), err.code)
+        assert.is_nil(err.maybe_applied) -- a read
+        assert.equal(1, #server:requests())
+      end)
+    end
+
+    it("102 and 100 are rate_limited with the endpoint's interval as retry_after", function()
+      for _, body in ipairs({ '{"code":102,"data":null,"message":"x"}', '{"code":100}' }) do
+        server:reply(body)
+        local a = api()
+        local _, err = a:read_power(NOAH, "noah")
+        assert.equal("rate_limited", err.kind)
+        assert.equal(5, err.retry_after)
+        _, err = a:last_data(NOAH, "noah")
+        assert.equal(60, err.retry_after)
+        _, err = a:last_data(MIN, "min")
+        assert.equal(300, err.retry_after)
+        assert.matches("queryLastData once per 300 s", err.message)
+        _, err = a:device_list()
+        assert.equal(5, err.retry_after)
+        _, err = a:history(MIN, "min", "2026-01-01")
+        assert.equal(300, err.retry_after)
+      end
+    end)
+
+    it("code 1 on a write says the change may have been applied", function()
+      server:reply('{"code":1,"data":null,"message":"SYSTEM_ERROR"}')
+      local v, err = api():set_power(NOAH, "noah", 200)
+      assert.is_nil(v)
+      assert.equal("api", err.kind)
+      assert.equal(1, err.code)
+      assert.is_true(err.maybe_applied)
+      assert.matches("verify = true", err.message)
+    end)
+
+    it("an HTML login page is auth naming the token and the server", function()
+      server:reply('<!DOCTYPE html><html data-name="login"><body><form action="login"></form></body></html>')
+      local v, err = api():last_data(MIN, "min")
+      assert.is_nil(v)
+      assert.equal("auth", err.kind)
+      assert.matches("token", err.message)
+      assert.matches("server_url", err.message)
+      server:reply("<html><body>maintenance</body></html>")
+      v, err = api():last_data(MIN, "min")
+      assert.equal("protocol", err.kind)
+      server:reply('{"code":"0"}')
+      v, err = api():last_data(MIN, "min")
+      assert.equal("protocol", err.kind)
+      server:reply("[1,2]")
+      v, err = api():last_data(MIN, "min")
+      assert.equal("protocol", err.kind)
+      server:reply("{", "200 OK")
+      v, err = api():last_data(MIN, "min")
+      assert.equal("protocol", err.kind)
+      server:reply("", "502 Bad Gateway")
+      v, err = api({ retries = false }):read_power(MIN, "min")
+      assert.equal("http", err.kind)
+      assert.equal(502, err.status)
+    end)
+  end)
+end)
