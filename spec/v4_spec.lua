@@ -44,7 +44,8 @@ describe("growatt.v4", function()
       local a = api()
       assert.equal(require("growatt.v4.client").V4, getmetatable(a))
       assert.equal("https://openapi.growatt.com/", growatt.v4({ token = TOKEN }).server_url)
-      assert.equal("https://openapi-us.growatt.com/", growatt.v4({ token = TOKEN, region = "north_america" }).server_url)
+      assert.equal("https://openapi-us.growatt.com/",
+        growatt.v4({ token = TOKEN, region = "north_america" }).server_url)
       for _, name in ipairs({ "batch", "stats", "close", "set_token", "devices", "device_list", "last_data",
         "set_time_segment", "raw" }) do
         assert.equal("function", type(a[name]), name)
@@ -62,7 +63,8 @@ describe("growatt.v4", function()
     it("raises at the caller's line on a missing token, a wrong option type or an unknown option", function()
       local _, where = pcall(function() growatt.v4({}) end)
       assert.matches("v4_spec%.lua:%d+: growatt%.v4: option 'token' is required", where)
-      assert.has_error(function() growatt.v4({ token = 42 }) end, "growatt.v4: option 'token' must be a string, got number")
+      assert.has_error(function() growatt.v4({ token = 42 }) end,
+        "growatt.v4: option 'token' must be a string, got number")
       assert.has_error(function() growatt.v4({ token = TOKEN, timezone = "+2" }) end,
         "growatt.v4: option 'timezone' must be a number, got string")
       assert.has_error(function() growatt.v4({ token = TOKEN, tokn = "x" }) end, "growatt.v4: unknown option 'tokn'")
@@ -213,8 +215,8 @@ describe("growatt.v4", function()
     it("wrong argument types raise at the caller's line, also with { verify = true }", function()
       local a = api()
       local _, msg = pcall(function() a:last_data(42, "min") end)
-      assert.matches("v4_spec%.lua:%d+: bad argument 'device_sn' to 'last_data' %(string or table expected, got number%)",
-        msg)
+      assert.matches("v4_spec%.lua:%d+: bad argument 'device_sn' to 'last_data' " ..
+        "%(string or table expected, got number%)", msg)
       _, msg = pcall(function() a:last_data({ "A", 7 }, "min") end)
       assert.matches("v4_spec%.lua:%d+: bad argument 'device_sn%[2%]' to 'last_data'", msg)
       _, msg = pcall(function() a:set_power(NOAH, nil, 10, { verify = true }) end)
@@ -295,21 +297,268 @@ describe("growatt.v4", function()
       assert.matches("token", err.message)
       assert.matches("server_url", err.message)
       server:reply("<html><body>maintenance</body></html>")
-      v, err = api():last_data(MIN, "min")
+      local _
+      _, err = api():last_data(MIN, "min")
       assert.equal("protocol", err.kind)
       server:reply('{"code":"0"}')
-      v, err = api():last_data(MIN, "min")
+      _, err = api():last_data(MIN, "min")
       assert.equal("protocol", err.kind)
       server:reply("[1,2]")
-      v, err = api():last_data(MIN, "min")
+      _, err = api():last_data(MIN, "min")
       assert.equal("protocol", err.kind)
       server:reply("{", "200 OK")
-      v, err = api():last_data(MIN, "min")
+      _, err = api():last_data(MIN, "min")
       assert.equal("protocol", err.kind)
       server:reply("", "502 Bad Gateway")
-      v, err = api({ retries = false }):read_power(MIN, "min")
+      _, err = api({ retries = false }):read_power(MIN, "min")
       assert.equal("http", err.kind)
       assert.equal(502, err.status)
+    end)
+  end)
+
+  describe("replies", function()
+    it("last data: the type's list, null strings and sentinels as growatt.null, integers, local and UTC times",
+      function()
+        server:reply('{"code":0,"data":{"noah":[{"deviceSn":"0PVPF12345","time":1757298629105,"pac":261.0,' ..
+          '"ppv":295,"eacToday":9.600000381469727,"vpv1":49.98,"alias":"null","battery2SerialNum":"",' ..
+          '"pex1":-0.1,"status":-1,"timeStr":"2025-09-08 10:30:29"}]},"message":"SUCCESSFUL_OPERATION"}')
+        local a = api()
+        local v = assert(a:last_data(NOAH, "noah"))
+        local r = v.noah[1]
+        assert.equal(261, r.pac)
+        if math.type then
+          assert.equal("integer", math.type(r.pac))
+          assert.equal("integer", math.type(r.time))
+        end
+        assert.equal(9.6, r.eacToday)
+        assert.equal(49.98, r.vpv1)
+        assert.equal(growatt.null, r.alias)
+        assert.equal(growatt.null, r.battery2SerialNum)
+        assert.equal(growatt.null, r.pex1)
+        assert.equal(-1, r.status) -- -1 means something in a status: kept
+        assert.equal(r.timeStr, r.time_local)
+        assert.is_nil(r.time_utc) -- the plant's offset is unknown
+        local raw = a:raw(v)
+        assert.equal("null", raw.data.noah[1].alias)
+        assert.equal(9.600000381469727, raw.data.noah[1].eacToday)
+        assert.equal(1, #server:requests())
+        -- the client's timezone option (hours east of UTC) gives the real instant
+        server:reply('{"code":0,"data":{"noah":[{"time":1757298629105}]}}')
+        r = assert(api({ timezone = 2 }):last_data(NOAH, "noah")).noah[1]
+        assert.equal(os.time({ year = 2025, month = 9, day = 8, hour = 8, min = 30, sec = 29 }) -
+          os.time(os.date("!*t", 0)), r.time_utc) -- 10:30:29 at UTC+2 is 08:30:29 UTC
+      end)
+
+    it("device info: the object's own timezone dates lastUpdateTime; a missing list is empty", function()
+      server:reply('{"code":0,"data":{"min":[{"serialNum":"AFE494403F","lastUpdateTime":1716535759000,' ..
+        '"lastUpdateTimeText":"2024-05-24 15:29:19","timezone":8.0,"sysTime":"","monitorVersion":"null",' ..
+        '"model":720575940630937650}]},"message":"SUCCESSFUL_OPERATION"}')
+      local d = assert(api():device_info("AFE494403F", "min")).min[1]
+      assert.equal("2024-05-24 15:29:19", d.lastUpdateTime_local)
+      assert.equal(1716535759, d.lastUpdateTime_utc) -- at UTC+8 the wall clock read as UTC+8 is the instant
+      assert.equal(growatt.null, d.sysTime)
+      assert.equal(growatt.null, d.monitorVersion)
+      assert.equal(720575940630937650.0, d.model) -- past 2^53 the core decodes a float: kept as it is
+      server:reply('{"code":0,"data":{},"message":"SUCCESSFUL_OPERATION"}')
+      assert.same({ min = {} }, assert(api():device_info("X", "min")))
+      server:reply('{"code":0,"message":"SUCCESSFUL_OPERATION"}')
+      assert.same({ sph = {} }, assert(api():last_data("X", "sph")))
+    end)
+
+    it("readPower's number, the WiFi signal from message, VPP values and schedules", function()
+      server:reply('{"code":0,"data":40.0,"message":"success"}')
+      local p = assert(api():read_power(NOAH, "noah"))
+      assert.equal(40, p)
+      if math.type then assert.equal("integer", math.type(p)) end
+      server:reply('{"code":0,"data":"SUCCESSFUL_OPERATION","message":"-70"}')
+      assert.equal(-70, assert(api():wifi_signal(MIN, "min")))
+      server:reply('{"code":0,"data":[{"percentage":95,"startTime":0,"endTime":300}],"message":"success"}')
+      assert.same({ { percentage = 95, startTime = 0, endTime = 300 } },
+        assert(api():read_vpp_parameter(MIN, "min", 34)))
+      server:reply(OK_WRITE)
+      assert.is_true(api():set_vpp_parameter(MIN, "min", 34, { { percentage = 95, startTime = 0, endTime = 300 } }))
+    end)
+
+    it("history, many devices' history, device list, dfc data and device parameters as sent", function()
+      server:reply('{"code":0,"data":{"datas":[{"inverterId":"HTB1708008","ppv":1111.9,"timeCalendar":1716627393000,' ..
+        '"time":"2024-05-25 16:56:33"}],"start":1,"haveNext":false},"message":"SUCCESSFUL_OPERATION"}')
+      local h = assert(api():history("HTB1708008", "inv", "2024-05-25"))
+      assert.equal(1111.9, h.datas[1].ppv)
+      assert.equal("2024-05-25 16:56:33", h.datas[1].timeCalendar_local)
+      assert.is_false(h.haveNext)
+      server:reply('{"code":0,"data":{"A1":[{"pac":1.5}],"A2":[]},"message":"SUCCESSFUL_OPERATION"}')
+      assert.same({ A1 = { { pac = 1.5 } }, A2 = {} }, assert(api():devices_history({ "A1", "A2" }, "inv")))
+      server:reply('{"code":0,"data":{"activePower":0.00,"batPower":-4816.00,"utcTime":"2026-02-25 00:10:01",' ..
+        '"batteryList":[{"index":1,"soc":100,"vbat":376.50}]}}')
+      local dfc = assert(api():dfc_data(MIN, "min"))
+      assert.equal(-4816, dfc.batPower)
+      assert.equal(376.5, dfc.batteryList[1].vbat)
+      assert.equal("2026-02-25 00:10:01", dfc.utcTime)
+    end)
+  end)
+
+  describe("calls of more than one request", function()
+    it("devices walks the pages of device_list until lastPager", function()
+      server:script([[return function(n, path, body)
+        local page = tonumber(body:match("page=(%d+)"))
+        return string.format('{"code":0,"data":{"pages":3,"pageSize":100,"count":3,"lastPager":%s,' ..
+          '"data":[{"deviceSn":"SN%d","deviceType":"noah"}]},"message":"SUCCESSFUL_OPERATION"}',
+          tostring(page == 3), page)
+      end]])
+      local list = assert(api():devices())
+      assert.same({ "SN1", "SN2", "SN3" }, { list[1].deviceSn, list[2].deviceSn, list[3].deviceSn })
+      local r = server:requests()
+      assert.equal(3, #r)
+      assert.same({ "page=1", "page=2", "page=3" }, { r[1].body, r[2].body, r[3].body })
+      server:reply('{"code":101,"message":"PERMISSION_DENIED"}')
+      local none, err = api():devices()
+      assert.is_nil(none)
+      assert.equal("auth", err.kind)
+    end)
+
+    it("more than 100 serials are split into requests of 100 and the lists merged by type", function()
+      server:script([[return function(n, path, body)
+        local sns = body:match("deviceSn=([^&]*)"):gsub("%%2C", ",")
+        local items = {}
+        for sn in sns:gmatch("[^,]+") do items[#items + 1] = '{"serialNum":"' .. sn .. '"}' end
+        return '{"code":0,"data":{"min":[' .. table.concat(items, ",") .. ']},"message":"SUCCESSFUL_OPERATION"}'
+      end]])
+      local sns = {}
+      for i = 1, 250 do sns[i] = string.format("SN%03d", i) end
+      local v = assert(api():last_data(sns, "min"))
+      assert.equal(250, #v.min)
+      for i = 1, 250 do assert.equal(sns[i], v.min[i].serialNum) end
+      local r = server:requests()
+      assert.equal(3, #r)
+      assert.equal("deviceSn=" .. table.concat(sns, "%2C", 1, 100) .. "&deviceType=min", r[1].body)
+      assert.equal("deviceSn=" .. table.concat(sns, "%2C", 201, 250) .. "&deviceType=min", r[3].body)
+      -- devices_history: 50 per request, keyed by serial
+      server:script([[return function(n, path, body)
+        local sn = body:match("deviceSn=([^&%%]*)")
+        return '{"code":0,"data":{"' .. sn .. '":[]},"message":"SUCCESSFUL_OPERATION"}'
+      end]])
+      local h = assert(api():devices_history({ unpack(sns, 1, 120) }, "min", "2026-01-01"))
+      assert.same({}, h.SN001)
+      assert.same({}, h.SN051)
+      assert.same({}, h.SN101)
+      assert.equal(3, #server:requests())
+    end)
+
+    it("when one part fails, the call fails with its error and the parts that came", function()
+      server:script([[return function(n, path, body)
+        local first = body:match("deviceSn=(SN%d+)")
+        if first == "SN101" then return '{"code":102,"data":null}' end
+        return '{"code":0,"data":{"min":[{"serialNum":"' .. first .. '"}]},"message":"SUCCESSFUL_OPERATION"}'
+      end]])
+      local sns = {}
+      for i = 1, 201 do sns[i] = "SN" .. i end
+      local v, err = api():device_info(sns, "min")
+      assert.is_nil(v)
+      assert.equal("rate_limited", err.kind)
+      assert.same({ min = { { serialNum = "SN1" }, { serialNum = "SN201" } } }, err.partial)
+    end)
+
+    it("a batch call keeps the limit of one request", function()
+      local list = {}
+      for i = 1, 101 do list[i] = "SN" .. i end
+      local a = api()
+      local values, errs = a:batch({ { "last_data", list, "min" }, { "read_power", NOAH, "noah" } })
+      assert.is_nil(values[1])
+      assert.equal("invalid", errs[1].kind)
+      assert.equal("device_sn", errs[1].param)
+      assert.equal(1, #server:requests())
+    end)
+  end)
+
+  describe("writes read back with { verify = true }", function()
+    it("code 1 and the value took: true, verified", function()
+      server:script([[return function(n, path)
+        if path:find("setPower") then return '{"code":1,"data":null,"message":"SYSTEM_ERROR"}' end
+        return '{"code":0,"data":300,"message":"success"}'
+      end]])
+      local ok, info = api():set_power(NOAH, "noah", 300, { verify = true })
+      assert.is_true(ok)
+      assert.same({ verified = true, read = 300, code = 1 }, info)
+      local r = server:requests()
+      assert.equal(2, #r)
+      assert.equal("v4/new-api/readPower", r[2].path)
+      assert.equal("deviceSn=0PVPF12345&deviceType=noah", r[2].body)
+    end)
+
+    it("accepted but another value read back: nil and an error saying so", function()
+      server:script([[return function(n, path)
+        if path:find("setHighLimitSoc") then return ']] .. OK_WRITE .. [[' end
+        return '{"code":0,"data":{"noah":[{"deviceSn":"0PVPF12345","chargingSocHighLimit":100}]}}'
+      end]])
+      local ok, err = api():set_high_limit_soc(NOAH, "noah", 90, { verify = true })
+      assert.is_nil(ok)
+      assert.equal("api", err.kind)
+      assert.is_false(err.verified)
+      assert.equal(100, err.read)
+      assert.equal(2, #server:requests())
+    end)
+
+    it("a time segment is compared with the details' unpadded H:M", function()
+      server:script([[return function(n, path)
+        if path:find("setTimeSegment") then return ']] .. OK_WRITE .. [[' end
+        return '{"code":0,"data":{"noah":[{"time2Start":"6:5","time2End":"9:30","time2Mode":1,"time2Power":300,' ..
+          '"time2Enable":1}]}}'
+      end]])
+      local ok, info = api():set_time_segment(NOAH, "noah", 2, "06:05", "09:30", 1, 300, true, { verify = true })
+      assert.is_true(ok)
+      assert.is_true(info.verified)
+    end)
+
+    it("code 6 is not read back; a dry run sends nothing", function()
+      server:reply('{"code":6,"data":null,"message":"PARAMETER_SETTING_FAILED"}')
+      local ok, err = api():set_vpp_parameter(MIN, "min", 5, 80, { verify = true })
+      assert.is_nil(ok)
+      assert.equal(6, err.code)
+      assert.equal(1, #server:requests())
+      server:reply(OK_WRITE)
+      local req = api():set_power(NOAH, "noah", 100, { verify = true, dry_run = true })
+      assert.equal("POST", req.method)
+      nothing_sent()
+    end)
+  end)
+
+  describe("dry runs and secrets", function()
+    it("a dry run returns the request with the token marked and sends nothing", function()
+      local a = api({ dry_run = true })
+      local req = a:set_time_segment(NOAH, "noah", 1, "01:00", "02:00", 0, 100)
+      assert.equal(server.url .. "v4/new-api/setTimeSegment", req.url)
+      assert.same({ { "token", "***" } }, req.headers)
+      assert.same({ "deviceSn", "0PVPF12345" }, req.form[1])
+      local list = {}
+      for i = 1, 150 do list[i] = "S" .. i end
+      local reqs = a:last_data(list, "min")
+      assert.equal(2, #reqs)
+      assert.equal("***", reqs[2].headers[1][2])
+      nothing_sent()
+    end)
+
+    it("the token is in no error, hook payload or stats", function()
+      local seen = {}
+      local function text(v, out, depth)
+        out = out or {}
+        if type(v) == "table" and (depth or 0) < 6 then
+          for k, x in pairs(v) do text(k, out, (depth or 0) + 1) text(x, out, (depth or 0) + 1) end
+        elseif type(v) ~= "function" then out[#out + 1] = tostring(v) end
+        return table.concat(out, "\n")
+      end
+      local a = api({ on_request = function(info) seen[#seen + 1] = text(info) end })
+      for _, body in ipairs({ '{"code":101,"message":"PERMISSION_DENIED"}', '{"code":12,"data":null}',
+        '<html data-name="login"></html>', '{"code":1}', "{" }) do
+        server:reply(body)
+        local _, err = a:set_power(NOAH, "noah", 10)
+        seen[#seen + 1] = tostring(err) .. text(err)
+        _, err = a:last_data(NOAH, "noah")
+        seen[#seen + 1] = tostring(err) .. text(err)
+      end
+      seen[#seen + 1] = text(a:stats())
+      seen[#seen + 1] = text(a)
+      for _, s in ipairs(seen) do assert.is_nil(s:find(TOKEN, 1, true)) end
+      assert.is_true(#seen > 10)
     end)
   end)
 end)

@@ -92,6 +92,7 @@ end
 
 --- A number as a caller wants it: integral ones as integers (Lua 5.3+), float32 noise gone.
 function replies.number(n)
+  if math.type and math.type(n) == "integer" then return n end
   if n == math.floor(n) and n > -2 ^ 53 and n < 2 ^ 53 then
     return math.tointeger and math.tointeger(n) or n
   end
