@@ -190,7 +190,9 @@ end
 
 -- The write `name` with `{ verify = true }` among its per-call options.
 local function verifying(name)
-  local one, nargs, read_back = V4[name], #endpoints.endpoints[name].args, READ_BACK[name]
+  local ep = endpoints.endpoints[name]
+  ep.verify = true -- the per-call option is documented with the entry
+  local one, nargs, read_back = V4[name], #ep.args, READ_BACK[name]
   V4[name] = function(self, ...)
     local opts = select(nargs + 1, ...)
     if type(opts) ~= "table" or opts.verify == nil then return one(self, ...) end
