@@ -50,7 +50,10 @@ local function device_type(values, allowed, what)
   if allowed and not allowed[t] then return invalid("device_type", what .. ", got " .. errors.show(t)) end
 end
 
--- The serials: 1..max of them, none empty or with a comma or a space; sets the wire text.
+v4.MAX_SN_LENGTH = 64 -- Growatt's serials have 10 to 16 letters and digits
+
+-- The serials: 1..max of them, each 1..MAX_SN_LENGTH letters, digits, "-", "_" or "."; sets
+-- the wire text.
 local function serials(values, max)
   local list = values.device_sn
   if #list == 0 then return invalid("device_sn", "must name at least one device") end
@@ -58,8 +61,8 @@ local function serials(values, max)
     return invalid("device_sn", string.format("names %d devices; one request takes at most %d", #list, max))
   end
   for i, sn in ipairs(list) do
-    if sn == "" or sn:find("[,%s%c]") then
-      return invalid("device_sn", "item " .. i .. " is not a serial number: " .. errors.show(sn))
+    if not sn:find("^[%w%-_.]+$") or #sn > v4.MAX_SN_LENGTH then
+      return invalid("device_sn", "item " .. i .. " is not a serial number (letters and digits): " .. errors.show(sn))
     end
   end
   values.sn_text = table.concat(list, ",")
