@@ -561,4 +561,120 @@ describe("growatt.v4", function()
       assert.is_true(#seen > 10)
     end)
   end)
+
+  describe("intervals, kept before sending", function()
+    local policy = require("growatt.engine.policy")
+    local real_now = policy.now
+    local now
+    before_each(function()
+      now = 1000
+      policy.now = function() return now end
+    end)
+    after_each(function() policy.now = real_now end)
+
+    -- The same call at `first`, at the window's last second (refused, nothing sent) and at
+    -- its end (sent again).
+    local function window(seconds, name, ...)
+      local a = api()
+      server:reply('{"code":0,"data":{"noah":[],"min":[]},"message":"SUCCESSFUL_OPERATION"}')
+      now = 1000
+      assert.is_not_nil(a[name](a, ...))
+      now = 1000 + seconds - 1
+      local v, err = a[name](a, ...)
+      assert.is_nil(v)
+      assert.equal("rate_limited", err.kind)
+      assert.equal(1, err.retry_after)
+      assert.equal(1, #server:requests())
+      now = 1000 + seconds
+      assert.is_not_nil(a[name](a, ...))
+      assert.equal(2, #server:requests())
+    end
+
+    it("5 s for the device list, small reads and writes", function()
+      window(5, "device_list", 1)
+      window(5, "read_power", NOAH, "noah")
+      window(5, "wifi_signal", MIN, "min")
+      window(5, "read_vpp_parameter", MIN, "min", 5)
+      window(5, "set_power", NOAH, "noah", 100)
+      window(5, "set_time_segment", NOAH, "noah", 1, "01:00", "02:00", 0, 100)
+    end)
+
+    it("1 min for noah last data, 5 min for other last data, details and history", function()
+      window(60, "last_data", NOAH, "noah")
+      window(300, "last_data", MIN, "min")
+      window(300, "device_info", NOAH, "noah")
+      window(300, "history", MIN, "min", "2026-01-01")
+      window(300, "devices_history", { MIN }, "min", "2026-01-01")
+    end)
+
+    it("per device set and parameters: another serial, page or value is another window", function()
+      local a = api()
+      server:reply('{"code":0,"data":{"min":[]},"message":"SUCCESSFUL_OPERATION"}')
+      assert.truthy(a:last_data(MIN, "min"))
+      assert.truthy(a:last_data({ MIN, "MIN4K00209" }, "min"))
+      assert.truthy(a:device_list(2))
+      assert.truthy(a:set_power(MIN, "min", 10))
+      assert.truthy(a:set_power(MIN, "min", 20))
+      assert.equal(5, #server:requests())
+    end)
+
+    it("with cache = true a repeat answers the last good value and its age", function()
+      local a = api({ cache = true })
+      server:reply('{"code":0,"data":40,"message":"success"}')
+      assert.equal(40, a:read_power(NOAH, "noah"))
+      now = 1003
+      local v, info = a:read_power(NOAH, "noah")
+      assert.equal(40, v)
+      assert.same({ cached = true, age = 3 }, info)
+      assert.equal(1, #server:requests())
+    end)
+
+    it("a verify inside the read's window is no verification, also with the cache", function()
+      local a = api({ cache = true })
+      server:script([[return function(n, path)
+        if path:find("setPower") then return '{"code":0,"data":null,"message":"PARAMETER_SETTING_SUCCESSFUL"}' end
+        return '{"code":0,"data":100,"message":"success"}'
+      end]])
+      assert.equal(100, a:read_power(NOAH, "noah"))
+      now = 1001
+      local ok, info = a:set_power(NOAH, "noah", 300, { verify = true })
+      assert.is_true(ok)
+      assert.is_false(info.verified)
+      assert.equal("rate_limited", info.verify_error.kind)
+      assert.equal(2, #server:requests()) -- the read, the write; no second read
+    end)
+
+    it("is kept in the store: processes sharing a state file never send inside a window", function()
+      policy.now = real_now
+      local H = require("spec.support.session")
+      local dir = H.tempdir()
+      local path = dir .. "/state.json"
+      local script = dir .. "/cron.lua"
+      server:reply('{"code":0,"data":{"noah":[{"deviceSn":"' .. NOAH .. '"}]},"message":"SUCCESSFUL_OPERATION"}')
+      H.write(script, H.script({
+        "local growatt = require('growatt')",
+        "local a = growatt.v4({ token = " .. string.format("%q", TOKEN) .. ", server_url = " ..
+          string.format("%q", server.url) .. ", state_file = " .. string.format("%q", path) .. " })",
+        "local v, err = a:last_data(" .. string.format("%q", NOAH) .. ", 'noah')",
+        "io.write(v and 'sent' or (err.kind .. ' ' .. tostring(err.retry_after)), '\\n')",
+      }))
+      local out = H.sh("for i in 1 2 3 4; do " .. H.LUA .. " '" .. script .. "' & done; wait")
+      local sent_count, limited = 0, 0
+      for line in out:gmatch("[^\n]+") do
+        if line == "sent" then sent_count = sent_count + 1 end
+        if line:match("^rate_limited %d+$") then limited = limited + 1 end
+      end
+      assert.equal(1, sent_count, out)
+      assert.equal(3, limited, out)
+      assert.equal(1, #server:requests())
+      assert.is_nil(H.read(path):find(TOKEN, 1, true))
+      -- this process too, with the same state file
+      local v, err = api({ state_file = path }):last_data(NOAH, "noah")
+      assert.is_nil(v)
+      assert.equal("rate_limited", err.kind)
+      assert.is_true(err.retry_after > 50 and err.retry_after <= 60)
+      assert.equal(1, #server:requests())
+      H.remove(dir)
+    end)
+  end)
 end)

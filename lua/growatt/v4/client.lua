@@ -15,6 +15,7 @@
 
 local engine = require("growatt.engine.api")
 local errors = require("growatt.errors")
+local token = require("growatt.openapi.token")
 local v1 = require("growatt.openapi.v1")
 local endpoints = require("growatt.v4.endpoints")
 
@@ -27,16 +28,14 @@ local v4 = {
   MAX_PAGES = 1000, -- devices() stops there: 100 000 devices
 }
 
-local V4 = engine.class({ one_at_a_time = true }) -- batch goes through _send, one request at a time
+-- The family: the token's (growatt.openapi.token, shared with v1). The entries' intervals
+-- are kept by the policy, per token account, in the store.
+local V4 = engine.class({}, token.family)
 v4.V4 = V4
 engine.install(V4, endpoints.endpoints)
 
--- The token: kept outside the object and put on the wire at transmit; requests, dry runs
--- and hooks show "***" (one piece of code with v1's).
-V4._prepare = v1.OpenApi._prepare
-V4._transmit = v1.OpenApi._transmit
---- Replaces the token.
-V4.set_token = v1.OpenApi.set_token
+--- Replaces the token (the budget and windows are the new token's).
+V4.set_token = token.set_token
 
 --- The decoded reply (the envelope, before normalisation) a table result came from.
 function V4.raw(_, result) return endpoints.replies.raw(result) end
@@ -113,9 +112,19 @@ chunked("devices_history", endpoints.MAX_HISTORY_SNS)
 ---------------------------------------------------------------------------
 -- Writes that read the value back: { verify = true }
 
+-- A read made to verify a write, or nil and an error when it came from the cache (a value
+-- from before the write proves nothing).
+local function fresh(v, info)
+  if type(info) == "table" and info.cached then
+    return nil, errors.new("rate_limited", string.format("cannot read the value back: the same read was "
+      .. "answered %d s ago, and Growatt answers it once per its interval (the cache answered)", info.age))
+  end
+  return v, info
+end
+
 -- The one noah's details (device_info), or nil and an error.
 local function noah_details(self, sn)
-  local data, err = self:device_info(sn, "noah")
+  local data, err = fresh(self:device_info(sn, "noah"))
   if not data then return nil, err end
   local d = data.noah and data.noah[1]
   if type(d) ~= "table" then return nil, errors.new("not_found", "device_info has no details of " .. sn) end
@@ -133,7 +142,7 @@ local function switch(v) if type(v) == "boolean" then return v and 1 or 0 end re
 -- Per write: how to read the value back -> what was read, and whether it is what was written.
 local READ_BACK = {
   set_power = function(self, sn, t, value)
-    local got, err = self:read_power(sn, t)
+    local got, err = fresh(self:read_power(sn, t))
     return got, err, got == value
   end,
   set_high_limit_soc = function(self, sn, _, value)
@@ -159,7 +168,7 @@ local READ_BACK = {
       and got.power == power and got.enabled == switch(enabled)
   end,
   set_vpp_parameter = function(self, sn, t, set_type, value)
-    local got, err = self:read_vpp_parameter(sn, t, set_type)
+    local got, err = fresh(self:read_vpp_parameter(sn, t, set_type))
     if type(value) == "table" and type(got) == "table" then
       local same = #got == #value
       for i, p in ipairs(value) do
@@ -225,12 +234,10 @@ local function new(opts)
     end
     if not want then base[k] = v end
   end
-  if opts.token == nil or opts.token == "" then errors.misuse("growatt.v4: option 'token' is required") end
+  token.check_option("growatt.v4", opts.token)
   base.agent_identifier = base.agent_identifier or v4.USER_AGENT
-  local api = engine.open(V4, "growatt.v4", base)
-  local ok, msg = pcall(V4.set_token, api, opts.token)
-  if not ok then errors.misuse("growatt.v4: option 'token' %s", errors.strip(msg):match("the token ([^)]*)") or "") end
-  api.cache = opts.cache or false
+  local api = engine.open(V4, "growatt.v4", base, opts.cache)
+  token.set(api, opts.token)
   api.timezone = opts.timezone
   return api
 end
