@@ -364,7 +364,7 @@ describe("bad input", function()
     S.reset()
     counter.api = true
     S.state({ v4 = { scale = 0 } })
-    return growatt.v4({ server_url = url, token = TOKEN, timeout = 5, retries = false,
+    return growatt.v4({ server_url = url, token = TOKEN, timeout = 5, retries = false, intervals = false,
                         on_request = function() counter.n = counter.n + 1 end })
   end
 

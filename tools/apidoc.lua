@@ -253,7 +253,8 @@ apidoc.classes = {
     f("min_interval", "number?", "seconds between identical requests (300)") } },
   { "growatt.V4Options : growatt.Options", "Options of growatt.v4 (docs/v4.md).", {
     f("token", "string", "the API token"), f("cache", "boolean?", "answer repeats from the last good reply"),
-    f("timezone", "number?", "the plants' UTC offset in hours, for `<field>_utc` where a reply has none") } },
+    f("timezone", "number?", "the plants' UTC offset in hours, for `<field>_utc` where a reply has none"),
+    f("intervals", "boolean?", "keep Growatt's intervals before sending (true)") } },
   { "growatt.LoginReply", "The login reply (`back`).", {
     f("success", "boolean", "true"),
     f("userId", "integer", "the user id"), f("userLevel", "integer", "the user's level"),

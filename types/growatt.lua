@@ -46,6 +46,7 @@
 ---@field token string the API token
 ---@field cache boolean? answer repeats from the last good reply
 ---@field timezone number? the plants' UTC offset in hours, for `<field>_utc` where a reply has none
+---@field intervals boolean? keep Growatt's intervals before sending (true)
 
 --- The login reply (`back`).
 ---@class growatt.LoginReply

@@ -187,7 +187,7 @@ READ_BACK.set_new_vpp_parameter = READ_BACK.set_vpp_parameter
 local function verified(ok, err, got, rerr, same)
   if rerr then
     if ok then return ok, { verified = false, verify_error = rerr } end
-    err.verify_error = rerr
+    err.verified, err.verify_error = false, rerr
     return nil, err
   end
   if same then return true, { verified = true, read = got, code = err and err.code } end
@@ -220,10 +220,11 @@ for name in pairs(READ_BACK) do verifying(name) end
 ---------------------------------------------------------------------------
 -- Construction
 
-local OPTIONS = { token = "string", cache = "boolean", timezone = "number" }
+local OPTIONS = { token = "string", cache = "boolean", timezone = "number", intervals = "boolean" }
 
---- growatt.v4{ token = ..., server_url | region = ..., timezone = hours, cache = false, and
--- the options of growatt.new }.
+--- growatt.v4{ token = ..., server_url | region = ..., timezone = hours, cache = false,
+-- intervals = true (false: Growatt's intervals are not kept by the client, for a test
+-- server without them), and the options of growatt.new }.
 local function new(opts)
   errors.check(opts, "table", "opts", "growatt.v4")
   local base = {}
@@ -239,6 +240,7 @@ local function new(opts)
   local api = engine.open(V4, "growatt.v4", base, opts.cache)
   token.set(api, opts.token)
   api.timezone = opts.timezone
+  api.intervals = opts.intervals ~= false
   return api
 end
 v4.new = errors.boundary(new)

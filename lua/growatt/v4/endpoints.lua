@@ -384,6 +384,7 @@ local function finish(api, ep, req, _, ...)
   req.form = client.wire(ep.form, values)
   local interval = ep.interval
   if type(interval) == "function" then interval = interval(values) end
+  if api.intervals == false then req.interval = nil end -- the policy keeps req.interval's window
   req.result = replies.reader(ep, values, interval, api.timezone)
   return req
 end
