@@ -624,7 +624,8 @@ describe("growatt.v4", function()
       assert.equal(40, a:read_power(NOAH, "noah"))
       assert.equal(40, a:read_power(NOAH, "noah"))
       assert.equal(2, #server:requests())
-      assert.has_error(function() api({ intervals = 0 }) end, "growatt.v4: option 'intervals' must be a boolean, got number")
+      assert.has_error(function() api({ intervals = 0 }) end,
+        "growatt.v4: option 'intervals' must be a boolean, got number")
     end)
 
     it("with cache = true a repeat answers the last good value and its age", function()
