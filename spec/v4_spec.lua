@@ -210,6 +210,8 @@ describe("growatt.v4", function()
       local many = {}
       for i = 1, 21 do many[i] = { percentage = 1, startTime = i, endTime = i } end
       refused("value", "at most 20 periods", "set_new_vpp_parameter", MIN, "min", 34, many)
+      refused("value", "at most 20 periods", "set_vpp_parameter", MIN, "min", 34, '{"percentage":1}')
+      refused("value", "at most 20 periods", "set_vpp_parameter", MIN, "min", 34, "not json")
     end)
 
     it("wrong argument types raise at the caller's line, also with { verify = true }", function()
@@ -219,6 +221,11 @@ describe("growatt.v4", function()
         "%(string or table expected, got number%)", msg)
       _, msg = pcall(function() a:last_data({ "A", 7 }, "min") end)
       assert.matches("v4_spec%.lua:%d+: bad argument 'device_sn%[2%]' to 'last_data'", msg)
+      _, msg = pcall(function() a:history(MIN, "min", { year = 2026, month = 1.5, day = 1 }) end)
+      assert.matches("v4_spec%.lua:%d+: bad argument 'date' to 'history' %(a table with year, month and day", msg)
+      local v, err = a:history(MIN, "min", 2 ^ 52) -- a time far beyond yyyy
+      assert.is_nil(v)
+      assert.equal("date", err.param)
       _, msg = pcall(function() a:set_power(NOAH, nil, 10, { verify = true }) end)
       assert.matches("v4_spec%.lua:%d+: bad argument 'device_type' to 'set_power'", msg)
       _, msg = pcall(function() a:set_power(NOAH, "noah", 10, { verify = "yes" }) end)

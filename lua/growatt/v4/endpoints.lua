@@ -18,7 +18,6 @@ local v4 = {
   SHORT = 5,             -- seconds: list, writes and small reads
   LONG = 300,            -- info, last data, history
   NOAH_LAST = 60,        -- noah last data
-  CHINA_OFFSET = 8 * 3600, -- the epoch-ms fields are plant-local wall clock read as UTC+8
 }
 
 --- The device types of v4 (deviceType on the wire).
@@ -107,7 +106,7 @@ end
 -- or its JSON text.
 local function schedule(v, name)
   if type(v) == "string" then v = json.decode(v) end
-  if type(v) ~= "table" or #v > 20 then
+  if type(v) ~= "table" or #v > 20 or (v[1] == nil and next(v) ~= nil) then
     return invalid(name, "must be a list of at most 20 periods { percentage, startTime, endTime }")
   end
   for i, p in ipairs(v) do
@@ -127,7 +126,6 @@ v4.VPP = {
   range(10, 20), B, range(0, 1440), range(-100, 100), B, SOC, range(0, 15000), range(0, 15000),
   range(0, 2000), range(0, 2000), schedule,
 }
-v4.VPP_SCHEDULE = 34
 
 -- The setType of a VPP call: n or "set_param_<n>" -> the wire name and n.
 local function vpp_type(values)
@@ -197,11 +195,16 @@ client.kind("day", function(v, name, fname)
   if type(v) == "string" then return v end
   local t = v
   if type(v) == "number" then
-    if not client.whole(v) then client.bad(name, fname, "a time in whole seconds", tostring(v)) end
-    t = os.date("*t", v)
+    local ok
+    ok, t = pcall(os.date, "*t", v)
+    if not client.whole(v) or not ok or type(t) ~= "table" then
+      client.bad(name, fname, "a time in whole seconds", tostring(v))
+    end
   end
-  if type(t.year) ~= "number" or type(t.month) ~= "number" or type(t.day) ~= "number" then
-    client.bad(name, fname, "a table with year, month and day", "table")
+  for _, k in ipairs({ "year", "month", "day" }) do
+    if type(t[k]) ~= "number" or not client.whole(t[k]) then
+      client.bad(name, fname, "a table with year, month and day", "table")
+    end
   end
   return string.format("%04d-%02d-%02d", t.year, t.month, t.day)
 end)
