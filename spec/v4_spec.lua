@@ -451,6 +451,17 @@ describe("growatt.v4", function()
       assert.equal(3, #server:requests())
     end)
 
+    it("an empty part keeps what the others returned", function()
+      server:script([[return function(n, path, body)
+        if body:find("deviceSn=SN101", 1, true) then return '{"code":0,"data":{"min":[]}}' end
+        return '{"code":0,"data":{"min":[{"serialNum":"SN1"}]},"message":"SUCCESSFUL_OPERATION"}'
+      end]])
+      local sns = {}
+      for i = 1, 101 do sns[i] = "SN" .. i end
+      assert.same({ min = { { serialNum = "SN1" } } }, api():last_data(sns, "min"))
+      assert.equal(2, #server:requests())
+    end)
+
     it("when one part fails, the call fails with its error and the parts that came", function()
       server:script([[return function(n, path, body)
         local first = body:match("deviceSn=(SN%d+)")
@@ -540,6 +551,7 @@ describe("growatt.v4", function()
       for i = 1, 150 do list[i] = "S" .. i end
       local reqs = a:last_data(list, "min")
       assert.equal(2, #reqs)
+      assert.equal(server.url .. "v4/new-api/queryDeviceList", a:devices().url)
       assert.equal("***", reqs[2].headers[1][2])
       nothing_sent()
     end)

@@ -53,6 +53,7 @@ end
 --- Every device the token may see: the pages of device_list until lastPager. Returns the
 -- list of { deviceSn, deviceType, datalogSn, createDate }, or nil and the first error.
 function V4:devices()
+  if self.dry_run then return self:device_list(1) end
   local list = {}
   for page = 1, v4.MAX_PAGES do
     local data, err = self:device_list(page)
@@ -70,7 +71,7 @@ end
 local function merge(into, part)
   for k, v in pairs(part) do
     local have = into[k]
-    if type(have) == "table" and type(v) == "table" and v[1] ~= nil then
+    if type(have) == "table" and type(v) == "table" then
       for _, x in ipairs(v) do have[#have + 1] = x end
     else
       into[k] = v
