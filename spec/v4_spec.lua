@@ -658,6 +658,17 @@ describe("growatt.v4", function()
       assert.equal(1, #server:requests())
     end)
 
+    it("a split call answered from the cache is no error", function()
+      local a = api({ cache = true })
+      server:reply('{"code":0,"data":{"min":[{"serialNum":"SN1"}]},"message":"SUCCESSFUL_OPERATION"}')
+      local sns = {}
+      for i = 1, 101 do sns[i] = "SN" .. i end
+      assert.equal(2, #assert(a:last_data(sns, "min")).min)
+      now = 1010.5
+      assert.equal(2, #assert(a:last_data(sns, "min")).min)
+      assert.equal(2, #server:requests())
+    end)
+
     it("a verify inside the read's window is no verification, also with the cache", function()
       local a = api({ cache = true })
       server:script([[return function(n, path)
@@ -665,7 +676,7 @@ describe("growatt.v4", function()
         return '{"code":0,"data":100,"message":"success"}'
       end]])
       assert.equal(100, a:read_power(NOAH, "noah"))
-      now = 1001
+      now = 1001.5
       local ok, info = a:set_power(NOAH, "noah", 300, { verify = true })
       assert.is_true(ok)
       assert.is_false(info.verified)

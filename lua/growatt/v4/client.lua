@@ -97,7 +97,7 @@ local function chunked(name, max)
     local merged, first = {}, nil
     for i = 1, #calls do
       if type(values[i]) == "table" then merge(merged, values[i]) end
-      first = first or errs[i]
+      if errors.is(errs[i]) then first = first or errs[i] end -- else nothing, or the cache's info
     end
     if first then
       first.partial = merged
@@ -118,7 +118,8 @@ chunked("devices_history", endpoints.MAX_HISTORY_SNS)
 local function fresh(v, info)
   if type(info) == "table" and info.cached then
     return nil, errors.new("rate_limited", string.format("cannot read the value back: the same read was "
-      .. "answered %d s ago, and Growatt answers it once per its interval (the cache answered)", info.age))
+      .. "answered %d s ago, and Growatt answers it once per its interval (the cache answered)",
+      math.floor(info.age)))
   end
   return v, info
 end
