@@ -66,13 +66,15 @@ function V4:devices()
   return list
 end
 
--- Merges the results of the chunks into `into`: lists under the same key are joined (data
--- keyed by device type), other keys taken over (data keyed by serial).
+-- Merges the results of the chunks into `into`: the lists under each key joined into a new
+-- one (data keyed by device type, or by serial), so that no part's table is changed (the
+-- policy may keep it as the last good value).
 local function merge(into, part)
   for k, v in pairs(part) do
-    local have = into[k]
-    if type(have) == "table" and type(v) == "table" then
-      for _, x in ipairs(v) do have[#have + 1] = x end
+    if type(v) == "table" then
+      local list = into[k] or {}
+      for _, x in ipairs(v) do list[#list + 1] = x end
+      into[k] = list
     else
       into[k] = v
     end
