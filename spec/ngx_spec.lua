@@ -75,7 +75,8 @@ local ADAPTER = own_config(N.ADAPTER_MAIN, [[
         assert(a:save({ accounts = { a = { user_id = 1, cookies = "x" }, b = { user_id = 99 } } }))
         assert(b:save({ accounts = { b = { user_id = 2 } } }))
         out.a, out.b = a:load(), b:load()
-        out.updated = a:update(function(state) state.accounts.a.logins = 5 end)
+        out.updated = a:update_account("a", function(acc) acc.logins = 5 end)
+        out.other = b:load_account("a") -- any account of the dict, by its key
         ngx.shared.growatt:set("account:b", '{"requests":"x","user_id":2,"locked_until":"x"}')
         out.wrong_shape, out.said = b:load(), b.problems.count
         ngx.shared.growatt:set("account:b", "5")
@@ -180,11 +181,7 @@ local M = {}
 function M.bump(n)
   local store = require("growatt.store_shdict").new("growatt", "counter")
   for _ = 1, n do
-    assert(store:update(function(state)
-      local acc = state.accounts.counter or {}
-      acc.logins = (acc.logins or 0) + 1
-      state.accounts.counter = acc
-    end))
+    assert(store:update_account("counter", function(acc) acc.logins = (acc.logins or 0) + 1 end))
   end
   return true
 end
@@ -556,7 +553,8 @@ describe("growatt.ngx", function()
       -- a store reads and writes its own account only
       assert.same({ accounts = { a = { user_id = 1, cookies = "x" } } }, m.a)
       assert.same({ accounts = { b = { user_id = 2 } } }, m.b)
-      assert.same({ accounts = { a = { user_id = 1, cookies = "x", logins = 5 } } }, m.updated)
+      assert.same({ user_id = 1, cookies = "x", logins = 5 }, m.updated)
+      assert.same({ user_id = 1, cookies = "x", logins = 5 }, m.other)
       -- what has the wrong shape is dropped and counted (growatt.store.sanitise)
       assert.same({ accounts = { b = { user_id = 2 } } }, m.wrong_shape)
       assert.equal(2, m.said)

@@ -183,9 +183,7 @@ M.new = errors.boundary(new)
 -- Shared state
 
 function Client:_account()
-  local accounts = self.store:load().accounts -- {} from a store that cannot be read
-  local account = type(accounts) == "table" and accounts[self.account]
-  return type(account) == "table" and account or {}
+  return (self.store:load_account(self.account)) -- {} from a store that cannot be read
 end
 
 -- The cross-worker login lock: the store's own (Redis: one for every host) or the shared
@@ -204,9 +202,8 @@ end
 -- The shared account when it holds a live session (as the session policy takes one up)
 -- other than `stale`, made with this client's password (its verifier proves it); else nil.
 function Client:_session(stale)
-  local state = self.store:load()
-  local account = type(state.accounts) == "table" and state.accounts[self.account]
-  if type(account) == "table" and type(account.cookies) == "string" and account.cookies ~= ""
+  local account, state = store.load_account(self.store, self.account)
+  if account and type(account.cookies) == "string" and account.cookies ~= ""
     and account.cookies ~= stale and type(account.login) == "table" and store.valid_salt(state.salt)
     and account.verifier == store.verifier(state, hashes[self]) then
     return account
@@ -319,9 +316,8 @@ end
 
 --- Forgets the shared session: the next call of any worker logs in again.
 function Client:logout()
-  local ok, err = self.store:update(function(state)
-    local account = type(state.accounts) == "table" and state.accounts[self.account]
-    if type(account) == "table" then account.cookies, account.login, account.verifier = nil, nil, nil end
+  local ok, err = self.store:update_account(self.account, function(account)
+    account.cookies, account.login, account.verifier = nil, nil, nil
   end)
   if not ok then ngx.log(ngx.WARN, "growatt: cannot save the session state: ", err) end
 end
