@@ -23,6 +23,9 @@ errors.kinds = {
   closed = true,          -- the session was closed
   moved = true,           -- v1 -1: the account lives on another server
   store = true,           -- the state store (Redis, say) cannot be reached: no login, no budget
+  permission = true,      -- v4 12, 3: the token may not access this device
+  not_found = true,       -- v4 4: no such device
+  offline = true,         -- v4 5: the device is offline
 }
 
 local Error = {}
