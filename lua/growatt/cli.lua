@@ -34,13 +34,16 @@ Exit status:
    4  account locked           11  a value refused before sending
    5  session expired          12  a write not confirmed
                                13  the state store cannot be reached
+                               14  the token may not see that device
  130  interrupted]]
 
 cli.ENV_HELP = [[
 Environment:
    GROWATT_USERNAME, GROWATT_PASSWORD   credentials for `login` (and for a new login when
                                         the kept session has expired)
-   GROWATT_TOKEN                        an OpenAPI v1 token: commands use the token API
+   GROWATT_TOKEN                        an OpenAPI token (like --token): commands use the
+                                        token API, v4 unless GROWATT_API or --api says v1
+   GROWATT_API                          v4 or v1 (like --api)
    GROWATT_SERVER                       the server URL (like --server)
    GROWATT_STATE_FILE                   the state file (like --state-file)
 The session is kept in the state file, $XDG_CACHE_HOME/growatt/state.json (default
@@ -74,6 +77,10 @@ function cli.parser(holder)
   p:mutex(p:flag("--json", "Print JSON for machines."),
     p:flag("--csv", "Print CSV (tables: plants, status, history, ...)."))
   p:option("--state-file", "Where the session is kept."):argname("PATH")
+  p:option("--token", "An OpenAPI token (better: GROWATT_TOKEN, which ps does not show); commands use the "
+    .. "token API instead of the session."):argname("TOKEN")
+  p:option("--api", "The token API: v4 (default; every device type) or v1 (also GROWATT_API).")
+    :argname("v1|v4"):choices({ "v1", "v4" })
   p:flag("-v --verbose", "Print each request (method, path, status, time) on stderr; never secrets.")
   p:command_target("command")
   for _, c in ipairs(commands.list) do
@@ -86,7 +93,8 @@ end
 
 -- The global options as argparse names them in its result: flags, and options with a value.
 local GLOBAL_FLAGS = { ["--json"] = "json", ["--csv"] = "csv", ["-v"] = "verbose", ["--verbose"] = "verbose" }
-local GLOBAL_OPTIONS = { ["--server"] = "server", ["--region"] = "region", ["--state-file"] = "state_file" }
+local GLOBAL_OPTIONS = { ["--server"] = "server", ["--region"] = "region", ["--state-file"] = "state_file",
+                         ["--token"] = "token", ["--api"] = "api" }
 local EXCLUSIVE = { { "json", "csv" }, { "server", "region" } }
 
 --- The most common command lines parsed without loading argparse (a command that takes no
@@ -108,6 +116,7 @@ function cli.quick_parse(argv)
   for _, pair in ipairs(EXCLUSIVE) do
     if args[pair[1]] ~= nil and args[pair[2]] ~= nil then return nil end
   end
+  if args.api ~= nil and args.api ~= "v1" and args.api ~= "v4" then return nil end -- argparse's message
   local name = argv[i]
   if name == nil or argv[i + 1] ~= nil then return nil end
   local c = require("growatt.cli.commands").find(name)
@@ -154,7 +163,7 @@ local function run(argv, env, sys)
   local commands = require("growatt.cli.commands")
   local report = commands.run(ctx)
   if report then output.write(sys.stdout, report, ctx.format) end
-  for _, api in ipairs({ ctx._session or false, ctx._v1 or false }) do
+  for _, api in ipairs({ ctx._session or false, ctx._v1 or false, ctx._v4 or false }) do
     if api then api:close() end
   end
   return report and report.status or cli.EXIT.ok

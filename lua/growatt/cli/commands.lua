@@ -99,16 +99,18 @@ command {
 Logs in with a user name and password and keeps the session in the state file, so that
 later commands do not log in again. The password comes from GROWATT_PASSWORD, from stdin
 (--password-stdin), or is asked for on the terminal without echo; it is never stored.
-With GROWATT_TOKEN set there is nothing to log in: commands use the token while it is set.]],
+With a token (--token or GROWATT_TOKEN) there is nothing to log in: commands use the
+token while it is given.]],
   define = function(p)
     p:argument("username", "The account's user name (default: GROWATT_USERNAME, or asked for)."):args("?")
     p:flag("--password-stdin", "Read the password from the first line of stdin.")
   end,
   run = function(ctx)
-    local v1 = ctx:token_api()
-    if v1 then -- nothing to log in: a request here would only use up Growatt's 5-minute window
-      return message("GROWATT_TOKEN is set: commands use the OpenAPI v1 on " .. v1.server_url
-        .. " with it; there is no session to keep", { token = true, server_url = v1.server_url })
+    local family, tapi = ctx:family(), ctx:token_api()
+    if tapi then -- nothing to log in: a request here would only use up Growatt's intervals
+      return message("a token is given: commands use the OpenAPI " .. family .. " on " .. tapi.server_url
+        .. " with it; there is no session to keep",
+        { token = true, api = family, server_url = tapi.server_url })
     end
     local username = read_username(ctx)
     local password = read_password(ctx)
@@ -134,9 +136,10 @@ With GROWATT_TOKEN set there is nothing to log in: commands use the token while 
 local PLANT_COLUMNS = { { "id", "ID" }, { "name", "NAME" }, C.power, C.today,
   { "total_kwh", "TOTAL", format = output.kwh, align = "right" } }
 
---- The account's plants as rows { id, name, power_w, today_kwh, total_kwh }.
+--- The account's plants as rows { id, name, power_w, today_kwh, total_kwh }. With a token
+-- they come from the OpenAPI v1's plant list, whichever family was chosen (the v4 has none).
 function commands.plants(ctx)
-  local v1 = ctx:token_api()
+  local v1 = ctx:v1_api()
   local rows = {}
   if v1 then
     local reply = ctx:check(v1:plant_list())
@@ -208,6 +211,37 @@ function commands.rows_of_devices(ctx, reply)
   return commands.device_rows(reply)
 end
 
+local V4_DEVICE_COLUMNS = { { "sn", "SERIAL" }, { "type", "TYPE" }, { "datalogger", "DATALOGGER" },
+  { "created", "CREATED" }, { "plant", "PLANT" } }
+
+--- The OpenAPI v4's devices as rows { sn, type, datalogger, created, plant }: every device
+-- the token may see (every page of queryDeviceList), or, with `plant_id`, those whose
+-- details (queryDeviceInfo, one request per device type) name that plant.
+function commands.v4_devices(ctx, v4, plant_id)
+  local rows, by_type, types = {}, {}, {}
+  for _, d in ipairs(ctx:check(v4:devices())) do
+    local row = { sn = d.deviceSn, type = d.deviceType, datalogger = d.datalogSn, created = d.createDate }
+    rows[#rows + 1] = row
+    if not by_type[row.type] then by_type[row.type], types[#types + 1] = {}, row.type end
+    table.insert(by_type[row.type], row)
+  end
+  if not plant_id then return rows end
+  local kept = {}
+  for _, t in ipairs(types) do
+    local sns, rows_of = {}, {}
+    for i, row in ipairs(by_type[t]) do sns[i], rows_of[row.sn] = row.sn, row end
+    local info = ctx:check(v4:device_info(sns, t))
+    for _, d in ipairs(list_of(info[t])) do
+      local row = rows_of[d.serialNum or d.deviceSn or d.inverterId]
+      if row and output.text(d.plantId) == output.text(plant_id) then
+        row.plant = output.text(d.plantId)
+        kept[#kept + 1] = row
+      end
+    end
+  end
+  return kept
+end
+
 --- The devices of a plant as rows (see device_rows).
 function commands.devices(ctx, plant_id)
   local api = ctx:api()
@@ -216,12 +250,19 @@ end
 
 command {
   name = "devices",
-  summary = "List the devices of a plant.",
+  summary = "List the devices of a plant (with the OpenAPI v4: of the token).",
+  description = [[
+Lists the devices of a plant. With the OpenAPI v4 (a token), the plant may be left out:
+then every device the token may see (queryDeviceList, every page); with a plant, the
+devices whose details (queryDeviceInfo, one request per device type) name it.]],
   define = function(p)
-    p:argument("plant", "The plant's id (see `growatt plants`).")
+    p:argument("plant", "The plant's id (see `growatt plants`); optional with the OpenAPI v4."):args("?")
   end,
   run = function(ctx)
-    return table_report(DEVICE_COLUMNS, commands.devices(ctx, ctx.args.plant))
+    local v4, plant = ctx:v4_api(), ctx.args.plant
+    if v4 then return table_report(V4_DEVICE_COLUMNS, commands.v4_devices(ctx, v4, plant)) end
+    if not plant then cli.fail("usage", "devices: which plant? Give its id (see `growatt plants`)") end
+    return table_report(DEVICE_COLUMNS, commands.devices(ctx, plant))
   end,
 }
 
@@ -236,15 +277,26 @@ local function raw_value(word)
   return v
 end
 
+--- The OpenAPI v4 method named `name`: its own name (last_data), or the endpoint's wire
+-- name (queryLastData).
+function commands.v4_method(name)
+  for method, ep in pairs(require("growatt.v4.client").endpoints) do
+    if ep.wire == name then return method end
+  end
+  return name
+end
+
 command {
   name = "raw",
   summary = "Call any API method and print its result as JSON.",
   description = [[
 Calls an API method by its name and prints what it returns as JSON. Each argument is
 read as JSON when it parses as JSON (numbers, true, null, {"a":1}, [1,2]), else it is a
-string. Uses the session of `growatt login` (with GROWATT_TOKEN: the OpenAPI v1 methods).]],
+string. Uses the session of `growatt login`; with a token, the OpenAPI v4's methods, by
+their name or the endpoint's (last_data or queryLastData), or with --api v1 the v1's.]],
   epilog = "Examples:\n   growatt raw plant_info 2222207\n   growatt raw mix_detail SPH6K00207 2222207 0 2026-11-24"
-    .. "\n   growatt raw --dry-run update_tlx_inverter_setting MIN4K00208 charge_power 80",
+    .. "\n   growatt raw --dry-run update_tlx_inverter_setting MIN4K00208 charge_power 80"
+    .. "\n   GROWATT_TOKEN=... growatt raw queryLastData NOAH200209 noah",
   define = function(p)
     p:argument("method", "The method's name, e.g. plant_info.")
     p:argument("args", "Its arguments."):args("*")
@@ -272,6 +324,7 @@ string. Uses the session of `growatt login` (with GROWATT_TOKEN: the OpenAPI v1 
     else
       api = ctx:token_api() or ctx:session_api()
     end
+    if ctx:v4_api() then name = commands.v4_method(name) end
     local method = not name:find("^_") and name ~= "close" and api[name]
     if type(method) ~= "function" then cli.fail("usage", "no API method named '" .. name .. "'") end
     local ok, v, err = pcall(method, api, unpack(values, 1, #words))

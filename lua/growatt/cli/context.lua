@@ -142,19 +142,58 @@ function Context:new_api(extra)
   return api
 end
 
---- The token API (OpenAPI v1) when GROWATT_TOKEN is set, else nil.
-function Context:token_api()
-  if self._v1 ~= nil then return self._v1 or nil end
-  local token = nonempty(self.env.GROWATT_TOKEN)
-  self._v1 = false
-  if not token then return nil end
-  local ok, api = pcall(growatt.openapi, self:api_options({ token = token }))
-  if not ok then fail("usage", (tostring(api):gsub("^growatt%.openapi: ", ""))) end
-  self._v1 = api
+--- The token: --token, else GROWATT_TOKEN; nil without either.
+function Context:token()
+  return nonempty(self.args.token) or nonempty(self.env.GROWATT_TOKEN)
+end
+
+local FAMILIES = { v1 = true, v4 = true }
+
+--- The token API family the commands use: --api, else GROWATT_API, else v4 (it serves every
+-- device type); nil without a token.
+function Context:family()
+  if not self:token() then return nil end
+  local family = nonempty(self.args.api) or nonempty(self.env.GROWATT_API) or "v4"
+  if not FAMILIES[family] then fail("usage", "GROWATT_API " .. family .. ": expected v1 or v4") end
+  return family
+end
+
+-- The token API of `family` (growatt.openapi or growatt.v4), made once per run.
+local CONSTRUCTORS = { v1 = { "openapi", "growatt%.openapi: " }, v4 = { "v4", "growatt%.v4: " } }
+
+function Context:open_token_api(family)
+  local key = "_" .. family
+  if self[key] then return self[key] end
+  local c = CONSTRUCTORS[family]
+  local opts = self:api_options({ token = self:token() })
+  if family == "v4" then -- the state file keeps v4's intervals between runs (the v1 leaves its to the server)
+    self:store()
+    opts.state_file = self:state_path()
+  end
+  local ok, api = pcall(growatt[c[1]], opts)
+  if not ok then fail("usage", (tostring(api):gsub("^" .. c[2], ""))) end
+  self[key] = api
   return api
 end
 
---- The API the reading commands use: the token API with GROWATT_TOKEN, else the session.
+--- The token API (OpenAPI v4, or v1 with --api v1) when there is a token, else nil.
+function Context:token_api()
+  local family = self:family()
+  return family and self:open_token_api(family) or nil
+end
+
+--- The OpenAPI v1 client with the token, for what only v1 has (plants, their energy and
+-- power curve), whichever family was chosen; nil without a token.
+function Context:v1_api()
+  return self:token() and self:open_token_api("v1") or nil
+end
+
+--- The OpenAPI v4 client when v4 is the chosen family, else nil.
+function Context:v4_api()
+  return self:family() == "v4" and self:open_token_api("v4") or nil
+end
+
+--- The API the reading commands use: the token API with a token, else the session.
 function Context:api()
   return self:token_api() or self:session_api()
 end

@@ -21,6 +21,7 @@ failure.EXIT = {
   invalid = 11,         -- a value refused before sending (validation)
   aborted = 12,         -- a write not confirmed
   store = 13,           -- the state store cannot be reached (no login, no budget)
+  permission = 14,      -- the token may not see that device (OpenAPI v4 codes 12 and 3)
   interrupted = 130,    -- Ctrl-C
 }
 
@@ -30,7 +31,7 @@ local KIND_EXIT = {
   rate_limited = "rate_limited", blocked = "blocked",
   network = "network", timeout = "network", tls = "network", closed = "network",
   http = "server", protocol = "server",
-  api = "api", moved = "api",
+  api = "api", moved = "api", not_found = "api", offline = "api", permission = "permission",
   invalid = "invalid", store = "store",
 }
 

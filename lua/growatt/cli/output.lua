@@ -125,7 +125,7 @@ function output.mask(v)
   for k, x in pairs(v) do
     if secret_key(k) and (type(x) == "string" or type(x) == "number" or type(x) == "table") then
       copy[k] = "***"
-    else
+    elseif type(x) ~= "function" then -- code in a dry run's request (a reply's reader) is no data
       copy[k] = output.mask(x)
     end
   end

@@ -179,7 +179,8 @@ function readings.history(ctx, commands)
   local first, last = key_of(args.by, from.year, from.month, from.day), key_of(args.by, to.year, to.month, to.day)
   if first > last then cli.fail("usage", "--from " .. first .. " is after --to " .. last) end
   local plants = args.plant and { { id = args.plant } } or commands.plants(ctx)
-  local api, v1 = ctx:api(), ctx:token_api()
+  local v1 = ctx:v1_api()
+  local api = v1 or ctx:session_api()
   local calls_of = v1 and v1_history_calls or history_calls
   local rows, n, total, calls = {}, 0, 0, {}
   for i, p in ipairs(plants) do
@@ -220,7 +221,7 @@ function readings.day_curve(ctx, plant, date)
     if h and w then points[#points + 1] = { minute = tonumber(h) * 60 + tonumber(m), watts = w } end
   end
   local info = {}
-  local v1 = ctx:token_api()
+  local v1 = ctx:v1_api()
   if v1 then -- { powers = { { time = "YYYY-MM-DD HH:MM", power = W or null } } }
     for _, p in ipairs(list_of(ctx:check(v1:plant_power_overview(plant, date)).powers)) do add(p.time, p.power) end
   else -- back.data = { ["HH:MM"] = W }

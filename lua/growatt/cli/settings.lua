@@ -21,8 +21,8 @@ local KINDS = { "plant", "mix", "sph", "tlx", "min", "inverter", "noah", "storag
 -- With --type, as given (no request); else found among the account's plants and devices.
 function settings.locate(ctx, commands, target)
   if ctx:token_api() then
-    cli.fail("usage", "settings work with the password login (unset GROWATT_TOKEN); with a token, "
-      .. "use `growatt raw min_settings SN` or `growatt raw min_write_parameter SN TYPE VALUE`")
+    cli.fail("usage", "settings work with the password login (unset GROWATT_TOKEN); with a token, use "
+      .. "`growatt raw set_power SN TYPE VALUE` (OpenAPI v4) or `growatt --api v1 raw min_settings SN`")
   end
   local kind = ctx.args.type
   if kind then return { kind = kind, id = target, sn = target } end
