@@ -51,7 +51,7 @@ describe("examples", function()
   local list = examples()
 
   it("are there", function()
-    for _, name in ipairs({ "simple", "mix", "tlx", "noah", "user_agent" }) do
+    for _, name in ipairs({ "simple", "mix", "tlx", "noah", "user_agent", "v4", "v4_noah" }) do
       local found = false
       for _, path in ipairs(list) do found = found or path == "examples/" .. name .. ".lua" end
       assert.is_true(found, "examples/" .. name .. ".lua")
@@ -65,6 +65,53 @@ describe("examples", function()
       assert.is_true(#S.requests() > 0, "the example sent nothing to the sandbox")
     end)
   end
+
+  -- The v4 requests the sandbox received, as "path deviceSn deviceType", each with the token.
+  local function v4_sent()
+    local seen = {}
+    for _, r in ipairs(S.requests()) do
+      assert.equal("demo-token", r.headers.token)
+      assert.equal("POST", r.method)
+      local form = {}
+      for _, pair in ipairs(r.form) do form[pair[1]] = pair[2] end
+      seen[#seen + 1] = r.path .. " " .. tostring(form.deviceSn or form.page) .. " " .. tostring(form.deviceType)
+    end
+    return seen
+  end
+
+  it("examples/v4.lua reads the device list, then one queryLastData per device type", function()
+    local code, output = run("examples/v4.lua", url)
+    assert.equal(0, code, output)
+    assert.matches("^9 devices of 9 types\n", output)
+    assert.matches("\nnoah    NOAH200209  power    200 W  pv    320 W  battery   45 %%  at %d%d%d%d%-", output)
+    assert.matches("\ninv     INV3K00209  power    650 W", output)
+    assert.matches("\nwit     WIT100K210  power  64210 W  pv  76210 W  battery   54 %%", output)
+    local sent = v4_sent()
+    assert.equal("v4/new-api/queryDeviceList 1 nil", sent[1])
+    assert.equal(10, #sent)
+    local all = "\n" .. table.concat(sent, "\n") .. "\n"
+    assert.truthy(all:find("\nv4/new-api/queryLastData NOAH200209 noah\n", 1, true))
+  end)
+
+  it("examples/v4_noah.lua shows the schedule write, then sends it once and reads it back", function()
+    local code, output = run("examples/v4_noah.lua", url)
+    assert.equal(0, code, output)
+    assert.equal("dry run: POST v4/new-api/setTimeSegment deviceSn=NOAH200209&deviceType=noah&type=3&"
+      .. "startTime=17:00&endTime=21:30&mode=0&power=300&enable=1\n"
+      .. "slot 3 reads back 17:0-21:30, mode 0, 300 W, enabled 1\n", output)
+    assert.same({ "v4/new-api/setTimeSegment NOAH200209 noah", "v4/new-api/queryDeviceInfo NOAH200209 noah" },
+      v4_sent())
+    assert.same({ "type", "3" }, S.requests()[1].form[3])
+  end)
+
+  it("examples/v4_noah.lua says so when the read-back shows another value", function()
+    -- the write answers SYSTEM_ERROR without being applied: the read-back finds the old slot
+    S.faults({ { path = "v4/new-api/setTimeSegment", v4_code = 1, v4_applied = false, times = 1 } })
+    local code, output = run("examples/v4_noah.lua", url)
+    assert.equal(1, code, output)
+    assert.matches("\nnot written: growatt: api: the write was refused %(code 1%), but reading it back shows "
+      .. "another value", output)
+  end)
 
   it("a failing example exits with a non-zero status", function()
     local code, output = run("examples/simple.lua", "http://127.0.0.1:1/")
