@@ -6,47 +6,29 @@ local cjson = require("cjson")
 local growatt = require("growatt")
 
 local H = require("spec.support.session") -- shell, files, the interpreter running this spec
+local CLI = require("spec.support.cli")
 
 local LUA, CPATH = H.LUA, H.CPATH .. ";;"
 local sh, read, write = H.sh, H.read, H.write
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
-local function decode(s)
-  local ok, v = pcall(cjson.decode, s)
-  assert(ok, "not JSON: " .. tostring(s))
-  return v
-end
+local decode = CLI.decode
 
 local dir   -- this file's scratch directory
 local state -- the state file of the current test
 local url
 
 -- The shell words that run `growatt WORDS...` in a clean environment: the sandbox as the
--- server, this test's state file, and `env` on top (a false value removes a variable).
+-- server, this test's state file, and `env` on top (spec.support.cli).
 local function command_line(words, env)
-  local vars = {
-    PATH = os.getenv("PATH"), HOME = dir .. "/home", LUA_PATH = "lua/?.lua;lua/?/init.lua;;", LUA_CPATH = CPATH,
-    GROWATT_SERVER = url, GROWATT_STATE_FILE = state,
-  }
-  for k, v in pairs(env or {}) do vars[k] = v or nil end
-  local assigns = {}
-  for k, v in pairs(vars) do -- { raw = "..." }: shell words, expanded where the command runs
-    assigns[#assigns + 1] = k .. "=" .. (type(v) == "table" and v.raw or q(v))
-  end
-  local quoted = {}
-  for i, w in ipairs(words) do quoted[i] = q(w) end
-  return ("env -i %s %s bin/growatt %s"):format(table.concat(assigns, " "), LUA, table.concat(quoted, " "))
+  return CLI.command_line({ dir = dir, state = state, url = url }, words, env)
 end
 
 -- Runs `growatt WORDS...` (see command_line) with opts.stdin on its standard input.
 -- Returns { out, err, code }.
 local function growatt_cli(words, opts)
-  opts = opts or {}
-  write(dir .. "/stdin", opts.stdin or "")
-  local code = sh(("%s <%s >%s 2>%s; echo $?"):format(command_line(words, opts.env), q(dir .. "/stdin"),
-    q(dir .. "/out"), q(dir .. "/err")))
-  return { out = read(dir .. "/out"), err = read(dir .. "/err"), code = tonumber(code) }
+  return CLI.run({ dir = dir, state = state, url = url }, words, opts)
 end
 
 -- A real terminal: a tmux pane of 80 x 24 on a private tmux server, running a shell command.
@@ -108,28 +90,14 @@ local function columns(line)
   return #line - continuation
 end
 
-local function lines_of(s)
-  local out = {}
-  for l in s:gmatch("([^\n]*)\n") do out[#out + 1] = l end
-  return out
-end
+local lines_of = CLI.lines_of
 
 describe("growatt (command line)", function()
-  local n = 0
-  setup(function()
-    url = S.start()
-    dir = H.tempdir()
-    sh("mkdir -p " .. q(dir .. "/home"))
-  end)
-  teardown(function()
-    S.stop()
-    H.remove(dir)
-  end)
-  before_each(function()
-    S.reset()
-    n = n + 1
-    state = dir .. "/state" .. n .. "/state.json"
-  end)
+  local n
+  local start, stop, each = CLI.hooks(function(w) dir, state, url, n = w.dir, w.state, w.url, w.n end)
+  setup(start)
+  teardown(stop)
+  before_each(each)
 
   describe("command line", function()
     it("prints its help with the commands and the exit statuses, and exits 0", function()
@@ -146,7 +114,8 @@ describe("growatt (command line)", function()
     end)
 
     it("exits 2 with the usage on a bad command line", function()
-      local bad = { {}, { "nonsense" }, { "plants", "--bogus" }, { "devices" }, { "--json", "--csv", "plants" } }
+      local bad = { {}, { "nonsense" }, { "plants", "--bogus" }, { "devices", "1", "2" },
+        { "--json", "--csv", "plants" }, { "--api", "v3", "plants" } }
       for _, words in ipairs(bad) do
         local r = growatt_cli(words)
         assert.equal(2, r.code, table.concat(words, " "))
@@ -646,8 +615,8 @@ describe("growatt (command line)", function()
     end)
   end)
 
-  describe("with GROWATT_TOKEN (OpenAPI v1)", function()
-    local TOKEN = { GROWATT_TOKEN = "demo-token" }
+  describe("with GROWATT_TOKEN and GROWATT_API=v1 (OpenAPI v1)", function()
+    local TOKEN = { GROWATT_TOKEN = "demo-token", GROWATT_API = "v1" }
 
     -- The v1 requests the sandbox received, as "METHOD path", each with the token header.
     local function v1_sent()
@@ -662,7 +631,7 @@ describe("growatt (command line)", function()
     it("login has nothing to do and sends nothing", function()
       local r = growatt_cli({ "login" }, { env = TOKEN })
       assert.equal(0, r.code, r.err)
-      assert.matches("GROWATT_TOKEN is set", r.out)
+      assert.matches("a token is given: commands use the OpenAPI v1 on ", r.out)
       assert.same({}, S.requests())
     end)
 
