@@ -113,6 +113,40 @@ describe("examples", function()
       .. "another value", output)
   end)
 
+  it("examples/openresty/nginx-v4.conf serves every v4 device's metrics, fetched in the thread pool", function()
+    local N = require("spec.support.nginx")
+    local P = require("spec.support.prometheus")
+    local nginx = N.start(N.read(N.ROOT .. "/examples/openresty/nginx-v4.conf"),
+      { workers = 2, env = { GROWATT_SERVER = url, GROWATT_TOKEN = "demo-token" } })
+    local ok, err = pcall(function()
+      local m
+      assert.truthy(N.wait_for(10, function()
+        m = P.parse(nginx:get("metrics").body)
+        return P.sample(m, "growatt_refreshes_total", { result = "ok" }) == 1
+      end), "no refresh")
+      assert.equal(0, P.sample(m, "growatt_refreshes_total", { result = "error" }))
+      assert.equal(1, P.sample(m, "growatt_up", { serial = "NOAH200209", type = "noah" }))
+      assert.equal(200, P.sample(m, "growatt_power_watts", { serial = "NOAH200209" }))
+      assert.equal(0.45, P.sample(m, "growatt_battery_charge_ratio", { serial = "NOAH200209" }))
+      assert.equal(1850, P.sample(m, "growatt_power_watts", { serial = "MIN4K00208", type = "min" }))
+      assert.equal(1, P.sample(m, "growatt_up", { serial = "SPHS5K0210", type = "sph-s" }))
+      assert.truthy(P.sample(m, "growatt_data_age_seconds") >= 0)
+      -- one refresh: the device list, then one queryLastData per type; more scrapes send nothing
+      for _ = 1, 5 do assert.equal(200, nginx:get("metrics").status) end
+      local sent = v4_sent()
+      assert.equal(10, #sent)
+      assert.equal("v4/new-api/queryDeviceList 1 nil", sent[1])
+      local all = "\n" .. table.concat(sent, "\n") .. "\n"
+      for _, want in ipairs({ "MIN4K00208 min", "NOAH200209 noah", "SPHS5K0210 sph-s" }) do
+        assert.truthy(all:find("\nv4/new-api/queryLastData " .. want .. "\n", 1, true), want)
+      end
+    end)
+    local log = nginx:stop()
+    assert(ok, err)
+    assert.same({}, N.errors_in(log))
+    assert.falsy(log:find("demo-token", 1, true))
+  end)
+
   it("a failing example exits with a non-zero status", function()
     local code, output = run("examples/simple.lua", "http://127.0.0.1:1/")
     assert.are_not.equal(0, code)
