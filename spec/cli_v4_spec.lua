@@ -3,6 +3,7 @@
 -- and that the token never shows.
 local S = require("spec.support.sandbox")
 local CLI = require("spec.support.cli")
+local H = require("spec.support.session")
 
 local TOKEN = "demo-token"
 
@@ -138,6 +139,97 @@ describe("growatt over the OpenAPI v4", function()
         .. "per 5 s\n", r.err)
       assert.equal("", r.out)
       assert.equal(1, #S.requests())
+    end)
+  end)
+
+  describe("status", function()
+    it("reads every device through api:readings: the device list, then queryLastData per type", function()
+      local r = v4_cli({ "status" })
+      assert.equal(0, r.code, r.err)
+      local lines = lines_of(r.out)
+      assert.equal(10, #lines)
+      assert.matches("^PLANT%s+DEVICE%s+TYPE%s+POWER%s+TODAY%s+BATTERY%s+STATE$", lines[1])
+      assert.matches("^%-%s+NOAH200209%s+noah%s+200 W%s+1%.4 kWh%s+45 %%", lines[6])
+      assert.matches("^%-%s+MIN4K00208%s+min%s+1%.85 kW%s+10%.4 kWh%s+71 %%%s+online$", lines[4])
+      local sent = received()
+      assert.equal(10, #sent)
+      assert.equal("POST v4/new-api/queryDeviceList page=1", sent[1])
+      table.sort(sent)
+      assert.same({ "POST v4/new-api/queryDeviceList page=1",
+        "POST v4/new-api/queryLastData deviceSn=INV3K00209&deviceType=inv",
+        "POST v4/new-api/queryLastData deviceSn=MAX50K0210&deviceType=max",
+        "POST v4/new-api/queryLastData deviceSn=MIN4K00208&deviceType=min",
+        "POST v4/new-api/queryLastData deviceSn=NOAH200209&deviceType=noah",
+        "POST v4/new-api/queryLastData deviceSn=SPA3K00210&deviceType=spa",
+        "POST v4/new-api/queryLastData deviceSn=SPH6K00207&deviceType=sph",
+        "POST v4/new-api/queryLastData deviceSn=SPHS5K0210&deviceType=sph-s",
+        "POST v4/new-api/queryLastData deviceSn=STO5K00207&deviceType=storage",
+        "POST v4/new-api/queryLastData deviceSn=WIT100K210&deviceType=wit" }, sent)
+    end)
+
+    it("--format json and prom give every device's record; prom passes the strict parser", function()
+      local r = v4_cli({ "status", "--format", "json" })
+      assert.equal(0, r.code, r.err)
+      local by_sn = {}
+      for _, rec in ipairs(decode(r.out)) do by_sn[rec.serial] = rec end
+      local noah = by_sn.NOAH200209
+      assert.same({ "noah", "v4", 200, 45 }, { noah.type, noah.api, noah.power_w, noah.battery_soc_pct })
+      assert.equal(91, by_sn.SPHS5K0210.battery_soc_pct)
+      local P = require("spec.support.prometheus")
+      r = v4_cli({ "status", "--format", "prom" }, { GROWATT_STATE_FILE = state .. ".2" }) -- a fresh window
+      assert.equal(6, r.code) -- the sandbox keeps the intervals too: its 102 for a repeat from another state file
+      S.reset()
+      r = v4_cli({ "status", "--format", "prom" }, { GROWATT_STATE_FILE = state .. ".3" })
+      assert.equal(0, r.code, r.err)
+      local m = P.parse(r.out)
+      assert.equal(1, P.sample(m, "growatt_up", { serial = "WIT100K210", type = "wit", api = "v4" }))
+      assert.equal(31250.5, P.sample(m, "growatt_power_watts", { serial = "MAX50K0210" }))
+    end)
+
+    it("a repeat inside queryLastData's interval sends only the device list; each device says why", function()
+      assert.equal(0, v4_cli({ "status" }).code)
+      S.reset()
+      H.sh("sleep 5.1") -- past the device list's 5 s, inside last data's 1 and 5 minutes
+      local r = v4_cli({ "status" })
+      assert.equal(6, r.code)
+      assert.matches("growatt: NOAH200209: rate_limited: last_data was sent %d+ s ago; Growatt answers the same "
+        .. "request once per 60 s\n", r.err)
+      assert.same({ "POST v4/new-api/queryDeviceList page=1" }, received())
+    end)
+
+    it("asks for at most 100 serials a request", function()
+      local server = require("spec.support.scripted").start()
+      server:script([[
+        local N = 150
+        return function(_, path, body)
+          if path == "v4/new-api/queryDeviceList" then
+            local list = {}
+            for i = 1, N do
+              list[i] = string.format('{"deviceSn":"INV%04d","deviceType":"inv","datalogSn":"DL","createDate":"x"}', i)
+            end
+            return '{"code":0,"data":{"count":' .. N .. ',"lastPager":true,"data":[' .. table.concat(list, ",")
+              .. ']},"message":"SUCCESSFUL_OPERATION"}'
+          end
+          local sns, recs = body:match("deviceSn=([^&]*)"):gsub("%%2C", ","), {}
+          for sn in sns:gmatch("[^,]+") do recs[#recs + 1] = '{"inverterId":"' .. sn .. '","pac":100,"status":1}' end
+          return '{"code":0,"data":{"inv":[' .. table.concat(recs, ",") .. ']},"message":"SUCCESSFUL_OPERATION"}'
+        end]])
+      local r = growatt_cli({ "--json", "status" }, { env = { GROWATT_TOKEN = TOKEN, GROWATT_SERVER = server.url } })
+      local requests = server:requests()
+      server:stop()
+      assert.equal(0, r.code, r.err)
+      local records = decode(r.out)
+      assert.equal(150, #records)
+      assert.same({ "INV0150", 100 }, { records[150].serial, records[150].power_w })
+      assert.equal(3, #requests)
+      local counts = {}
+      for i = 2, 3 do
+        local sns = requests[i].body:match("deviceSn=([^&]*)"):gsub("%%2C", ",")
+        local _, commas = sns:gsub(",", "")
+        counts[#counts + 1] = commas + 1
+      end
+      table.sort(counts)
+      assert.same({ 50, 100 }, counts)
     end)
   end)
 
