@@ -242,6 +242,17 @@ describe("growatt over the OpenAPI v4", function()
       assert.same({ id = "2222209", name = "Shed classic + Noah", power_w = 650, total_kwh = 812.4 }, plants[3])
       assert.same({ "GET v1/plant/list page=&perpage=&search_type=&search_keyword=" }, received())
     end)
+
+    it("so do chart and history: v1's plant power and energy with the same token", function()
+      local r = v4_cli({ "--json", "chart", "2222209", "--date", "2026-06-21" })
+      assert.equal(0, r.code, r.err)
+      assert.equal("2222209", decode(r.out).plant)
+      r = v4_cli({ "--json", "history", "2222207", "--from", "2026-10-01", "--to", "2026-10-03" })
+      assert.equal(0, r.code, r.err)
+      assert.equal(3, #decode(r.out))
+      assert.same({ "GET v1/plant/power plant_id=2222209&date=2026-06-21", "GET v1/plant/energy plant_id=2222207&"
+        .. "start_date=2026-10-01&end_date=2026-10-03&time_unit=day&page=1&perpage=100" }, received())
+    end)
   end)
 
   describe("raw", function()
