@@ -1,0 +1,231 @@
+-- growatt.readings for the device types beyond the demo account's: the sandbox's installer
+-- account (growatt.sandbox.fleet: a MAX, an offline WIT, an SPH-S and an SPA) over ShinePhone
+-- and v1, asserting per type which fields each record has and their values against the
+-- sandbox's data; and the v4 mapping (readings.from_v4) of queryLastData entries of the nine
+-- v4 types, shaped as protocol-v4.md appendix A and its §3.3 examples.
+local growatt = require("growatt")
+local readings = require("growatt.readings")
+local export = require("growatt.export")
+local data = require("growatt.sandbox.data")
+local fleet = require("growatt.sandbox.fleet")
+local S = require("spec.support.sandbox")
+
+local state = data.seed()
+
+-- The field names a record has (raw, err and the identity left out).
+local function fields_of(r)
+  local list = {}
+  for k in pairs(r) do
+    if k ~= "raw" and k ~= "err" and k ~= "serial" and k ~= "type" and k ~= "plant_id" and k ~= "api" then
+      list[#list + 1] = k
+    end
+  end
+  table.sort(list)
+  return list
+end
+
+local function by_serial(records)
+  local t = {}
+  for _, r in ipairs(records) do t[r.serial] = r end
+  return t
+end
+
+local function requests()
+  local list = {}
+  for _, r in ipairs(S.requests()) do
+    if r.path ~= "newTwoLoginAPI.do" then
+      list[#list + 1] = r.method .. " " .. r.path .. (r.query[1] and r.query[1][1] == "op" and " " .. r.query[1][2]
+        or "")
+    end
+  end
+  table.sort(list)
+  return list
+end
+
+describe("readings of max, wit, sph-s and spa devices", function()
+  local url
+  setup(function() url = S.start() end)
+  teardown(function() S.stop() end)
+  before_each(function() S.reset() end)
+
+  local MAX, WIT, SPHS, SPA = state.devices.MAX60K0210, state.devices.WIT50K0210, state.devices.SPHS3K0210,
+    state.devices.SPA3K00210
+
+  it("ShinePhone: the device list's power, lifetime energy, charge and online, from 2 requests", function()
+    local api = growatt.new({ server_url = url })
+    assert(api:login(fleet.ACCOUNT.user, fleet.ACCOUNT.password))
+    local records = assert(api:readings())
+    assert.equal(4, #records)
+    local r = by_serial(records)
+    local function identity(x) return { x.serial, x.type, x.plant_id, x.api } end
+    assert.same({ "MAX60K0210", "max", fleet.PLANT, "shinephone" }, identity(r.MAX60K0210))
+    assert.same({ "WIT50K0210", "wit", fleet.PLANT, "shinephone" }, identity(r.WIT50K0210))
+    assert.same({ "SPHS3K0210", "sph-s", fleet.PLANT, "shinephone" }, identity(r.SPHS3K0210))
+    assert.same({ "SPA3K00210", "spa", fleet.PLANT, "shinephone" }, identity(r.SPA3K00210))
+    -- max: no battery, so no charge
+    assert.same({ "energy_total_kwh", "online", "power_w" }, fields_of(r.MAX60K0210))
+    assert.same({ MAX.power, MAX.total_energy, true },
+      { r.MAX60K0210.power_w, r.MAX60K0210.energy_total_kwh, r.MAX60K0210.online })
+    for _, d in ipairs({ WIT, SPHS, SPA }) do
+      local x = r[d.sn]
+      assert.same({ "battery_soc_pct", "energy_total_kwh", "online", "power_w" }, fields_of(x), d.sn)
+      assert.same({ d.power, d.total_energy, d.battery.soc, not d.lost },
+        { x.power_w, x.energy_total_kwh, x.battery_soc_pct, x.online }, d.sn)
+    end
+    assert.is_false(r.WIT50K0210.online) -- the list's lost flag
+    assert.equal(true, r.WIT50K0210.raw.list.lost)
+    assert.equal("54%", r.SPHS3K0210.raw.list.capacity)
+    -- no read of their own: the plant list and the plant's device list only
+    assert.same({ "GET PlantListAPI.do", "GET newTwoPlantAPI.do getAllDeviceListTwo" }, requests())
+  end)
+
+  it("OpenAPI v1: max and spa by their type numbers, wit and sph-s as other; online only; 2 requests", function()
+    S.state({ v1 = { window = 0 } })
+    local api = growatt.openapi({ token = fleet.ACCOUNT.token, server_url = url })
+    local r = by_serial(assert(api:readings()))
+    assert.same({ "max", "other", "other", "spa" }, { r.MAX60K0210.type, r.WIT50K0210.type, r.SPHS3K0210.type,
+      r.SPA3K00210.type })
+    for _, d in ipairs({ MAX, WIT, SPHS, SPA }) do
+      assert.same({ "online" }, fields_of(r[d.sn]), d.sn)
+      assert.same({ fleet.PLANT, "v1", not d.lost }, { r[d.sn].plant_id, r[d.sn].api, r[d.sn].online })
+    end
+    assert.is_false(r.WIT50K0210.online)
+    local sent = {}
+    for _, q in ipairs(S.requests()) do sent[#sent + 1] = q.method .. " " .. q.path .. " " .. q.headers.token end
+    table.sort(sent)
+    assert.same({ "GET v1/device/list fleet-token", "GET v1/plant/list fleet-token" }, sent)
+  end)
+end)
+
+-- queryLastData entries as the v4 sends them (protocol-v4.md §3.3 examples, appendix A names).
+local V4 = {
+  inv = { inverterId = "NHB691514F", time = "2024-05-25 16:56:33", timeCalendar = 1716627393328, status = 1,
+          statusText = "Normal", ppv = 1111.9, ppv1 = 741.3, pac = 936.6, fac = 49.98, powerToday = 15.7,
+          powerTotal = 130.3, epvTotal = 131.2, temperature = 47.1 },
+  storage = { serialNum = "KHMOCM5688", dataLogSn = "DL5688", calendar = 1718612986554,
+              time = "2024-06-17 16:29:46", status = 2, statusText = "Discharge", capacity = 100.0, vBat = 53.14,
+              pBat = 0.0, ppv = 1075.4, outPutPower = 498.0, pCharge = 577.4, pDischarge = 0, pacToUser = 0,
+              pacToGrid = 0, pAcInPut = 0, epvToday = 4.2, epvTotal = 1520.8, lost = false },
+  max = { serialNum = "HPJ0BF20FU", time = "2024-05-25 14:38:42", timeCalendar = 1716619122927, pac = 40210.5,
+          ppv = 41005.1, eacToday = -0.1, eacTotal = 98321.4, powerToday = 120.5, powerTotal = 98300.0,
+          lost = false },
+  sph = { serialNum = "OZD0849010", dataLogSn = "DL9010", calendar = 1716618931362, time = "2024-05-25 14:35:31",
+          status = 5, statusText = "PV Bat Online", ppv = 1318.9, pac = 1258.1, soc = 100, bmsSOC = 100,
+          pcharge1 = 0.0, pdischarge1 = 5.8, pacToUserTotal = 0.0, pacToGridTotal = 17.8, plocalLoadTotal = 1243.2,
+          eacToday = 6.1, eacTotal = 5210.3, epvtoday = 7.0, ppvText = "1318.9 W", socText = "100%", lost = false },
+  spa = { serialNum = "SPA0000001", calendar = 1716618931362, time = "2024-05-25 14:35:31", pac = 800.0,
+          ppvInverter = 2100.0, soc = 63, pcharge1 = 0, pdischarge1 = 800, pacToUserTotal = 120.5,
+          pacToGridTotal = 0, plocalLoadTotal = 920.5, eacToday = 3.4, eacTotal = 1701.0, lost = false },
+  min = { serialNum = "AFE494403F", dataLogSn = "BLE094404C", calendar = 1716619122927, time = "2024-05-25 14:38:42",
+          status = 1, ppv = 112.9, pac = 110.9, eacToday = 2.0, eacTotal = 25799.8, bmsSoc = 64, bdc1Soc = 64,
+          bdc1ChargePower = 0, bdc1DischargePower = 250, pacToUserTotal = 0.0, pacToGridTotal = 0.0,
+          pacToLocalLoad = 360.9, debug1 = "0，0，0，0，0，0，0，0", pex1 = -0.1, lost = false },
+  wit = { serialNum = "WIT0000001", calendar = 1716619122927, time = "2024-05-25 14:38:42", pac = 25000.0,
+          ppv = 30100.0, soc = 81, bSoc = 81, batPower = 4000, pacToUserTotal = 0,
+          pacToGridTotal = 1100.0, plocalLoadTotal = 23900.0, eacToday = 95.5, eacTotal = 40211.0, lost = true },
+  ["sph-s"] = { serialNum = "SPHS000001", calendar = 1716619122927, time = "2024-05-25 14:38:42", pac = 1500,
+                ppv = 1900, soc = 47, pcharge1 = 400, pdischarge1 = 0, pacToUserTotal = 0, pacToGridTotal = 0,
+                plocalLoadTotal = 1500, eacToday = 7.7, eacTotal = "null", lost = false },
+  -- noah's `time` is epoch milliseconds; here without the text timeStr
+  noah = { deviceSn = "0PVP50ZR16ST00B1", datalogSn = "0PVP50ZR16ST00B1", time = 1757298629105, isAgain = 0,
+           status = 1, pac = 159, ppv = 295, eacToday = 0.4, eacTotal = 123.4, totalBatteryPackSoc = 77,
+           totalBatteryPackChargingStatus = 2, totalBatteryPackChargingPower = -339, totalHouseholdLoad = 310.0,
+           onGridPower = 8.6 },
+}
+
+describe("readings.from_v4", function()
+  -- type -> serial, fields present, and their values
+  local WANT = {
+    inv = { "NHB691514F", { energy_today_kwh = 15.7, energy_total_kwh = 130.3, power_w = 936.6, pv_power_w = 1111.9,
+            time = "2024-05-25 16:56:33" } },
+    storage = { "KHMOCM5688", { battery_power_w = 577.4, battery_soc_pct = 100, energy_today_kwh = 4.2,
+                energy_total_kwh = 1520.8, grid_power_w = 0, online = true, power_w = 498, pv_power_w = 1075.4,
+                time = "2024-06-17 16:29:46" } },
+    -- -0.1 is the v4's "not available": no energy today
+    max = { "HPJ0BF20FU", { energy_total_kwh = 98321.4, online = true, power_w = 40210.5, pv_power_w = 41005.1,
+            time = "2024-05-25 14:38:42" } },
+    sph = { "OZD0849010", { battery_power_w = -5.8, battery_soc_pct = 100, energy_today_kwh = 6.1,
+            energy_total_kwh = 5210.3, grid_power_w = -17.8, load_power_w = 1243.2, online = true, power_w = 1258.1,
+            pv_power_w = 1318.9, time = "2024-05-25 14:35:31" } },
+    -- an AC-coupled battery: the coupled inverter's ppvInverter is not its PV
+    spa = { "SPA0000001", { battery_power_w = -800, battery_soc_pct = 63, energy_today_kwh = 3.4,
+            energy_total_kwh = 1701, grid_power_w = 120.5, load_power_w = 920.5, online = true, power_w = 800,
+            time = "2024-05-25 14:35:31" } },
+    min = { "AFE494403F", { battery_power_w = -250, battery_soc_pct = 64, energy_today_kwh = 2,
+            energy_total_kwh = 25799.8, grid_power_w = 0, load_power_w = 360.9, online = true, power_w = 110.9,
+            pv_power_w = 112.9, time = "2024-05-25 14:38:42" } },
+    -- batPower has no documented sign: no battery power
+    wit = { "WIT0000001", { battery_soc_pct = 81, energy_today_kwh = 95.5, energy_total_kwh = 40211,
+            grid_power_w = -1100, load_power_w = 23900, online = false, power_w = 25000, pv_power_w = 30100,
+            time = "2024-05-25 14:38:42" } },
+    -- "null" is no reading
+    ["sph-s"] = { "SPHS000001", { battery_power_w = 400, battery_soc_pct = 47, energy_today_kwh = 7.7,
+                  grid_power_w = 0, load_power_w = 1500, online = true, power_w = 1500, pv_power_w = 1900,
+                  time = "2024-05-25 14:38:42" } },
+    -- no lost flag: online unknown; the time from the epoch milliseconds (the wall clock at UTC+8)
+    noah = { "0PVP50ZR16ST00B1", { battery_power_w = -339, battery_soc_pct = 77, energy_today_kwh = 0.4,
+             energy_total_kwh = 123.4, load_power_w = 310, power_w = 159, pv_power_w = 295,
+             time = "2025-09-08 10:30:29" } },
+  }
+
+  for _, t in ipairs(readings.V4_TYPES) do
+    it(t .. ": the fields it reports, with their values and no others", function()
+      local r = readings.from_v4(t, V4[t], { plant_id = "42" })
+      assert.same({ t, "42", "v4", WANT[t][1] }, { r.type, r.plant_id, r.api, r.serial })
+      local got = {}
+      for _, k in ipairs(fields_of(r)) do got[k] = r[k] end
+      assert.same(WANT[t][2], got)
+      assert.equal(V4[t], r.raw.last)
+    end)
+  end
+
+  it("sets epoch from the plant's UTC offset; the text agrees with the milliseconds read at UTC+8", function()
+    for _, t in ipairs(readings.V4_TYPES) do
+      local e = V4[t].calendar or V4[t].timeCalendar or V4[t].time
+      assert.equal(math.floor(e / 1000), readings.from_v4(t, V4[t], { utc_offset = 8 }).epoch, t)
+      assert.equal(math.floor(e / 1000) + 6 * 3600, readings.from_v4(t, V4[t], { utc_offset = 2 }).epoch, t)
+      assert.is_nil(readings.from_v4(t, V4[t]).epoch, t)
+    end
+    local noah = readings.from_v4("noah", { deviceSn = "N1", time = 1757298629105, timeStr = "2025-09-08 10:30:29" },
+      { utc_offset = 1 })
+    assert.same({ "2025-09-08 10:30:29", 1757323829 }, { noah.time, noah.epoch })
+  end)
+
+  it("keeps base.serial, and gives an empty record for an entry that is no table or a type it does not know",
+    function()
+      assert.equal("X", readings.from_v4("min", V4.min, { serial = "X" }).serial)
+      for _, entry in ipairs({ growatt.null, "text", 12 }) do
+        local r = readings.from_v4("min", entry)
+        assert.same({}, fields_of(r))
+        assert.is_nil(r.serial)
+      end
+      local r = readings.from_v4("pcs", { serialNum = "P1", pac = 10, lost = true })
+      assert.same({ "online" }, fields_of(r))
+      assert.same({ "pcs", false }, { r.type, r.online })
+      assert.same({}, fields_of(readings.from_v4("noah", { deviceSn = "N", time = "soon", pac = {} })))
+    end)
+
+  it("raises at the caller's line on a device type that is no string or a base that is no table", function()
+    for _, c in ipairs({
+      { { nil, {} }, "bad argument 'device_type' to 'from_v4' %(string expected, got nil%)" },
+      { { 7, {} }, "bad argument 'device_type' to 'from_v4' %(string expected, got number%)" },
+      { { "min", {}, "42" }, "bad argument 'base' to 'from_v4' %(table expected, got string%)" },
+    }) do
+      local line = debug.getinfo(1, "l").currentline + 1
+      local ok, msg = pcall(function() readings.from_v4(c[1][1], c[1][2], c[1][3]) end)
+      assert.is_false(ok)
+      assert.matches("readings_types_spec.lua:" .. line .. ": " .. c[2], msg)
+    end
+  end)
+
+  it("its records export as valid Prometheus text and line protocol", function()
+    local records = {}
+    for _, t in ipairs(readings.V4_TYPES) do records[#records + 1] = readings.from_v4(t, V4[t], { utc_offset = 8 }) end
+    local P = require("spec.support.prometheus")
+    local m = P.parse(export.prometheus(records))
+    assert.equal(1, P.sample(m, "growatt_up", { serial = "0PVP50ZR16ST00B1", type = "noah", api = "v4" }))
+    assert.equal(-339, P.sample(m, "growatt_battery_power_watts", { serial = "0PVP50ZR16ST00B1" }))
+    assert.equal(0, P.sample(m, "growatt_online", { serial = "WIT0000001" }))
+    for l in export.influx(records):gmatch("([^\n]*)\n") do assert(P.line_protocol(l), l) end
+  end)
+end)
