@@ -95,9 +95,9 @@
 --- A record of api:readings() (docs/readings.md); a field is there only when reported.
 ---@class growatt.Reading
 ---@field serial string the serial number
----@field type string mix, storage, tlx, bat, inverter, noah, ...
+---@field type string mix, storage, tlx, bat, inverter, noah, max, spa, ...
 ---@field plant_id string the plant
----@field api string "shinephone" or "v1"
+---@field api string "shinephone", "v1" or "v4"
 ---@field power_w number? output power (W)
 ---@field pv_power_w number? solar power (W)
 ---@field energy_today_kwh number? energy today (kWh)
