@@ -64,4 +64,14 @@ function readings.for_v1(api, opts)
   return fetch.read(api, "v1", fetch.check_opts(opts))
 end
 
+--- The same for the OpenAPI v4 (its class sets `readings` to this): the device list's pages,
+-- then queryLastData per device type, 100 serials a request. opts: serials, concurrency (the
+-- v4 has no plants: records have no plant_id, and no epoch, as the plant's time zone is not
+-- in these replies).
+function readings.for_v4(api, opts)
+  opts = fetch.check_opts(opts)
+  if opts.plants then error("readings: option 'plants' is not for the v4, which has no plants", 2) end
+  return fetch.read_v4(api, opts)
+end
+
 return readings

@@ -148,4 +148,64 @@ function fetch.read(api, family, opts)
   return records
 end
 
+---------------------------------------------------------------------------
+-- The OpenAPI v4: no plants; its device list, then queryLastData per type, 100 serials a request.
+
+local V4_BATCH = 100
+
+-- The device list's entries as bases ({ serial, type, entry }), only `serials` when given.
+local function v4_devices(list, serials)
+  local bases = {}
+  for _, d in ipairs(table_or_nil(list) or {}) do
+    local sn = type(d) == "table" and d.deviceSn
+    if (type(sn) == "string" and sn ~= "" or type(sn) == "number") and type(d.deviceType) == "string" then
+      bases[#bases + 1] = { serial = tostring(sn), type = d.deviceType, entry = d }
+    end
+  end
+  return only(bases, serials)
+end
+
+-- One last_data call per type and 100 serials (types without a mapping are not asked).
+local function v4_calls(bases)
+  local calls, groups, open = {}, {}, {}
+  for _, b in ipairs(bases) do
+    if maps.MAPPINGS.v4.types[b.type] then
+      local g = open[b.type]
+      if not g or #g.sns == V4_BATCH then
+        g = { type = b.type, sns = {} }
+        open[b.type], groups[#groups + 1] = g, g
+        calls[#calls + 1] = { "last_data", g.sns, b.type }
+      end
+      g.sns[#g.sns + 1] = b.serial
+      b.group = g
+    end
+  end
+  return calls, groups
+end
+
+--- The records of a v4 client for checked options (no `plants`: the v4 has none).
+function fetch.read_v4(api, opts)
+  local list, err = api:devices()
+  if not list then return nil, err end
+  local bases = v4_devices(list, opts.serials)
+  local calls, groups = v4_calls(bases)
+  local values, errs = api:batch(calls, opts.batch)
+  for i, g in ipairs(groups) do
+    g.err, g.entries = errs[i], {}
+    local reply = table_or_nil(values[i])
+    local key = maps.MAPPINGS.v4.types[g.type].serial
+    for _, e in ipairs(table_or_nil(reply and reply[g.type]) or {}) do
+      local sn = type(e) == "table" and e[key]
+      if sn ~= nil then g.entries[tostring(sn)] = e end
+    end
+  end
+  local records = {}
+  for i, b in ipairs(bases) do
+    local g = b.group
+    records[i] = record.from_v4(b.type, g and g.entries[b.serial], { serial = b.serial })
+    records[i].raw.list, records[i].err = b.entry, g and g.err
+  end
+  return records
+end
+
 return fetch
