@@ -84,10 +84,11 @@ elseif mode == "batch" then
 elseif mode == "transport" or mode == "decode" then
   local n, call = tonumber(arg[3]), call_of(4)
   local req = api:_prepare(client.build(api._endpoints[call[1]], call[1], unpack(call, 2)))
-  local res = assert(api:_transmit(req))
+  local function exchange() return assert(api.session:request(client.session_args(req))) end
+  local res = exchange()
   local t0 = system.monotime()
   for _ = 1, n do
-    if mode == "decode" then assert(json.decode(res.body)) else assert(api:_transmit(req)) end
+    if mode == "decode" then assert(json.decode(res.body)) else exchange() end
   end
   print(string.format("calls=%d seconds=%.6f", n, system.monotime() - t0))
 elseif mode == "cold" then

@@ -64,6 +64,7 @@ build = {
     ["growatt.shinephone.api"] = "lua/growatt/shinephone/api.lua",
     ["growatt.openapi.v1"] = "lua/growatt/openapi/v1.lua",
     ["growatt.openapi.v1_endpoints"] = "lua/growatt/openapi/v1_endpoints.lua",
+    ["growatt.openapi.token"] = "lua/growatt/openapi/token.lua",
     ["growatt.openapi"] = "lua/growatt/openapi.lua",
     ["growatt.engine.regions"] = "lua/growatt/engine/regions.lua",
     ["growatt.readings"] = "lua/growatt/readings.lua",

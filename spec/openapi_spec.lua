@@ -588,10 +588,13 @@ describe("growatt.openapi", function()
   end)
 
   describe("the 5-minute rule", function()
+    local policy = require("growatt.engine.policy")
+    local real_now = policy.now
+    after_each(function() policy.now = real_now end)
     it("refuses a repeat inside the window with rate_limited, without a request", function()
       local a = api()
       local now = 1000
-      a.clock = function() return now end
+      policy.now = function() return now end
       assert.truthy(a:min_energy(MIN))
       now = 1100
       local v, err = a:min_energy(MIN)
@@ -609,7 +612,7 @@ describe("growatt.openapi", function()
     it("answers a repeat from the last-good cache with its age, when asked to", function()
       local a = api({ cache = true })
       local now = 1000
-      a.clock = function() return now end
+      policy.now = function() return now end
       local first = assert(a:min_energy(MIN))
       now = 1042
       local again, info = a:min_energy(MIN)
@@ -642,13 +645,47 @@ describe("growatt.openapi", function()
       assert.equal(2, #S.requests())
       local b = api({ min_interval = 10 })
       local now = 0
-      b.clock = function() return now end
+      policy.now = function() return now end
       assert.truthy(b:plant_list())
       now = 9.5
       assert.equal(1, select(2, b:plant_list()).retry_after)
       now = 10
       assert.truthy(b:plant_list())
       assert.equal(4, #S.requests())
+    end)
+
+    it("is kept in the store: processes sharing a state file never send inside a window", function()
+      local H = require("spec.support.session")
+      local dir = H.tempdir()
+      local path = dir .. "/state.json"
+      local script = dir .. "/cron.lua"
+      H.write(script, H.script({
+        "local growatt = require('growatt')",
+        "local a = growatt.openapi({ token = " .. string.format("%q", TOKEN) .. ", server_url = " ..
+          string.format("%q", url) .. ", state_file = " .. string.format("%q", path) .. " })",
+        "local v, err = a:min_energy(" .. string.format("%q", MIN) .. ")",
+        "io.write(v and 'sent' or (err.kind .. ' ' .. tostring(err.retry_after)), '\\n')",
+      }))
+      local out = H.sh("for i in 1 2 3 4; do " .. H.LUA .. " '" .. script .. "' & done; wait")
+      local sent_count, limited = 0, 0
+      for line in out:gmatch("[^\n]+") do
+        if line == "sent" then sent_count = sent_count + 1 end
+        if line:match("^rate_limited %d+$") then limited = limited + 1 end
+      end
+      assert.equal(1, sent_count, out)
+      assert.equal(3, limited, out)
+      assert.equal(1, #S.requests())
+      -- the state file names the token's account by a digest, never the token
+      local text = H.read(path)
+      assert.is_nil(text:find(TOKEN, 1, true))
+      assert.truthy(text:find('"token:%x+@http', 1), text)
+      -- another token is another account, with windows of its own
+      local b = api({ token = "other-token", state_file = path })
+      S.state({ v1 = { tokens = { ["other-token"] = "demo" } } })
+      local v, err = b:min_energy(MIN)
+      assert.truthy(v, err and err.message)
+      assert.equal(2, #S.requests())
+      H.remove(dir)
     end)
 
     it("a transport failure does not start a window", function()

@@ -73,9 +73,30 @@ local function check_options(fname, opts)
   return settings
 end
 
+--- The transport the policy sends an Api's prepared requests with (see policy.attach):
+-- its C session, and the family's `authorize(api, headers) -> headers`, which puts on the
+-- wire what prepared requests only mark (a token), at the last moment.
+function engine.transport(api, family)
+  local session, authorize = api.session, family and family.authorize
+  local function wire(req)
+    local method, url, opts = client.session_args(req)
+    if authorize then opts.headers = authorize(api, opts.headers) end
+    return method, url, opts
+  end
+  return {
+    one = function(req) return session:request(wire(req)) end,
+    many = function(list, concurrency)
+      local wired = {}
+      for i, req in ipairs(list) do wired[i] = { wire(req) } end
+      return session:perform_many(wired, { concurrency = concurrency })
+    end,
+  }
+end
+
 --- A new object of `class` for the options `opts` (already checked to be a table), named
 -- `fname` in misuse errors; raises errors.misuse (call it inside an errors.boundary).
-function engine.open(class, fname, opts)
+-- `cache`: reads refused inside their request window answer with their last good value.
+function engine.open(class, fname, opts, cache)
   local settings = check_options(fname, opts)
   local ua = opts.agent_identifier or engine.DEFAULT_USER_AGENT
   if opts.add_random_user_id then ua = ua .. " - " .. random_digits(5) end
@@ -98,7 +119,7 @@ function engine.open(class, fname, opts)
   })
   if not ok then errors.misuse("%s: %s", fname, errors.strip(session)) end -- an option the C session refuses
   self.session = session
-  policy.attach(self)
+  policy.attach(self, engine.transport(self, class._family), cache)
   return self
 end
 
@@ -107,35 +128,20 @@ end
 
 local shared = {}
 
---- The request a call would send, as a plain table (also what dry runs return).
+--- The request a call would send, as a plain table (also what dry runs return): the
+-- URL joined, then the family's own part (a token family marks where its header goes).
 function shared:_prepare(req)
   req.url = client.url(self.server_url, req.path)
+  local family = self._family
+  if family and family.prepare then return family.prepare(self, req) end
   return req
 end
 
 --- Sends a prepared request and returns the part of the reply the call wants, through
--- the session policy (growatt.engine.policy): login guard, re-login on expiry, budget, retries,
--- the on_request hook.
+-- the session policy (growatt.engine.policy): login guard, re-login on expiry, budget,
+-- request windows, retries, the on_request hook.
 function shared:_send(req)
   return policy.send(self, req)
-end
-
---- One HTTP exchange for a prepared request: the C session's res, or nil and err.
-function shared:_transmit(req)
-  return self.session:request(client.session_args(req))
-end
-
---- What a call returns for the C session's answer (res, or nil and err) to its request.
-function shared:_receive(req, res, err) -- luacheck: ignore 212/self
-  if not res then return nil, errors.from_core(err) end
-  local v
-  v, err = client.classify(res, req.expect)
-  if v == nil then return nil, err end
-  if req.expect == "text" then -- an HTML page: the entry's result function reads it
-    if type(req.result) == "function" then return req.result(v) end
-    return v
-  end
-  return client.extract(v, req.result)
 end
 
 -- The per-call options of a write (its argument after its own): nil or { dry_run = boolean }.
@@ -191,18 +197,17 @@ end
 shared.batch = batch.batch
 
 --- A new class table of a family: the shared methods, its own `__index`, `__close` and
--- then `methods` (the family's own).
-function engine.class(methods)
-  local class = {}
+-- then `methods` (the family's own). `family` is the family's adapter, or nil:
+--   prepare(api, req) -> req        completes every prepared request (marks a token header)
+--   authorize(api, headers) -> headers   puts the secret on the wire (see engine.transport)
+function engine.class(methods, family)
+  local class = { _family = family }
   for k, v in pairs(shared) do class[k] = v end
   for k, v in pairs(methods or {}) do class[k] = v end
   class.__index = class
   class.__close = class.close
   return class
 end
-
---- The shared methods, for a family's method that adds to one (OpenAPI's _prepare).
-engine.shared = shared
 
 --- The method of the endpoint entry `ep` (named `name`): runs the entry with the caller's
 -- arguments; an empty result goes on to the entry's `fallback`, if it has one. The method

@@ -70,25 +70,6 @@ local function build(api, call, i)
   return item
 end
 
---- Sends prepared requests under the session policy (growatt.engine.policy: login guard, one
--- re-login for the whole batch, budget, retries, on_request hook), each round of them
--- through the session's multi interface with at most `concurrency` in flight; returns
--- values, errs in the order of reqs.
-function batch.send(api, reqs, concurrency)
-  if api.one_at_a_time then
-    -- a family with its own _send (OpenAPI v1: Growatt's one-request-per-5-minutes rule and
-    -- its cache) keeps its rules: its calls go one after the other through that _send
-    local values, errs = {}, {}
-    for i, req in ipairs(reqs) do values[i], errs[i] = api:_send(req) end
-    return values, errs
-  end
-  return policy.send_many(api, reqs, function(list)
-    local wired = {}
-    for i, req in ipairs(list) do wired[i] = { client.session_args(req) } end
-    return api.session:perform_many(wired, { concurrency = concurrency })
-  end)
-end
-
 -- Sends the built items; an empty result goes on to the entry's fallback, as the methods do.
 local function run(api, items, concurrency)
   local reqs, sent = {}, {}
@@ -98,7 +79,7 @@ local function run(api, items, concurrency)
       sent[#sent + 1] = i
     end
   end
-  local got, got_errs = batch.send(api, reqs, concurrency)
+  local got, got_errs = policy.send_many(api, reqs, concurrency)
   local values, errs = {}, {}
   for i, item in ipairs(items) do
     if item.dry_run then values[i] = item.req else errs[i] = item.err end

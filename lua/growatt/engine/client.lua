@@ -196,6 +196,9 @@ function client.build(ep, fname, ...)
     name = fname,
   }
   req.op = op_of(ep, req)
+  local interval = ep.interval -- seconds: the same request is sent once per interval (the policy keeps it)
+  if type(interval) == "function" then interval = interval(values) end
+  req.interval = interval
   return req
 end
 
@@ -356,6 +359,21 @@ function client.login_result(v)
   end
   return nil, errors.new("api", "login refused: " .. tostring(back.error or code or "?"),
     { code = code, response = back })
+end
+
+--- What a call returns for the C session's answer (res, or nil and err) to the prepared
+-- request `req`: the classifier of every family (a family's envelope is its entries'
+-- `result` functions).
+function client.receive(req, res, err)
+  if not res then return nil, errors.from_core(err) end
+  local v
+  v, err = client.classify(res, req.expect)
+  if v == nil then return nil, err end
+  if req.expect == "text" then -- an HTML page: the entry's result function reads it
+    if type(req.result) == "function" then return req.result(v) end
+    return v
+  end
+  return client.extract(v, req.result)
 end
 
 --- Takes the part of a decoded reply that the entry returns, or an `api` error when the

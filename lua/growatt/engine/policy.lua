@@ -1,5 +1,5 @@
 --- Session policy: everything decided around a request, so that a script never gets its
--- account locked. Every call of an Api goes through policy.send (Api:_send), logins too:
+-- account locked. Every request of an Api goes through policy.send or send_many, logins too:
 --
 --   * stored sessions: a session belongs to one server origin and one user (store.key);
 --     api:login takes up a stored one only when the password hash proves itself against
@@ -48,6 +48,10 @@ local credentials = setmetatable({}, { __mode = "k" })
 local in_use = setmetatable({}, { __mode = "k" })
 -- The origin whose cookies each Api's C session holds.
 local jar_origin = setmetatable({}, { __mode = "k" })
+-- The transport of each Api (policy.attach): one(req) -> res | nil, err, the C session's
+-- answer to one prepared request; many(list, concurrency) -> results, errs, the answers
+-- to a list of them, in order (a result is false where its err says why).
+local transports = setmetatable({}, { __mode = "k" })
 
 --- Seconds a refused password waits before it is sent again: after the first refusal,
 -- the second, and every later one.
@@ -146,9 +150,10 @@ local function update_account(api, key, fn)
   end)
 end
 
--- The key of the account a request counts against: its user at its server.
+-- The key of the account a request counts against: its user (or a token family's account
+-- name, api.account) at its server.
 local function account_key(api, req)
-  return store.key(req.url, req.account or api.username or "")
+  return store.key(req.url, req.account or api.username or api.account or "")
 end
 
 ---------------------------------------------------------------------------
@@ -235,16 +240,58 @@ local function unstored(api, req, now, message)
     req.write and "no write without it" or ("no read beyond " .. grace .. " s of it")))
 end
 
--- Checks the guard and the budget and counts the request, in one store update. Returns an
--- error when the request must not be sent, also when the store cannot be updated (unstored).
+-- Request windows (an entry's `interval`): the same request (method, URL, parameters) is
+-- sent at most once per interval per account. acc.windows[key] is when its window ends.
+local function window_key(req)
+  local key = req.window_key
+  if not key then
+    key = table.concat({ req.method, req.url, core.encode(req.query or {}), core.encode(req.form or {}) }, "\n")
+    req.window_key = key
+  end
+  return key
+end
+
+-- Drops the windows that have ended; returns the end of the request's window, if it stands.
+local function standing_window(acc, req, now)
+  local windows, found = acc.windows, nil
+  if type(windows) ~= "table" then return nil end
+  local key, kept = window_key(req), nil
+  for k, ends in pairs(windows) do
+    if ends > now then
+      kept = kept or {}
+      kept[k] = ends
+      if k == key then found = ends end
+    end
+  end
+  acc.windows = kept -- replaced, not changed in place (see growatt.engine.store)
+  return found
+end
+
+local function open_window(acc, req, now)
+  local windows = store.copy(acc.windows or {})
+  windows[window_key(req)] = now + req.interval
+  acc.windows = windows
+end
+
+-- Checks the guard, the budget and the request's window and counts the request, in one
+-- store update. Returns an error when the request must not be sent, also when the store
+-- cannot be updated (unstored).
 local function admit(api, req, now)
   local p, refused = api.policy, nil
   local window = p.budget and p.budget.window or policy.DEFAULT_WINDOW
   local saved, message = update_account(api, account_key(api, req), function(acc)
+    local ends = req.interval and standing_window(acc, req, now)
+    if ends then
+      refused = refuse("rate_limited", string.format("%s was sent %d s ago; Growatt answers the same request " ..
+        "once per %g s", req.name or req.path, math.floor(now - (ends - req.interval)), req.interval),
+        math.max(1, math.ceil(ends - now)))
+      return
+    end
     local used, oldest, size = counted(acc.requests, window, now)
     refused = refusal(p, acc, req, now, used, oldest and oldest + size + window)
     if refused then return end
     count_request(acc.requests, window, now)
+    if req.interval then open_window(acc, req, now) end
     if req.login then
       acc.last_login = now
       acc.logins = (acc.logins or 0) + 1
@@ -252,6 +299,37 @@ local function admit(api, req, now)
   end)
   if saved then store_seen[api] = now elseif not refused then refused = unstored(api, req, now, message) end
   return refused
+end
+
+-- Failures where the request cannot have reached the server: its window is given back.
+local UNSENT_KINDS = { network = true, tls = true, closed = true }
+
+local function close_window(api, req, now)
+  update_account(api, account_key(api, req), function(acc)
+    local key = window_key(req)
+    if type(acc.windows) == "table" and acc.windows[key] == now + req.interval then
+      local windows = store.copy(acc.windows)
+      windows[key] = nil
+      acc.windows = windows
+    end
+  end)
+end
+
+-- The last good value of each windowed read, by Api and window key, for the Apis made with
+-- `cache = true`: a read refused inside its window answers with it, and its age.
+local last_good = setmetatable({}, { __mode = "k" })
+
+local function cached(api, req, now)
+  local values = last_good[api]
+  local seen = values and not req.write and values[window_key(req)]
+  if seen then return store.copy(seen.value), { cached = true, age = now - seen.at } end
+end
+
+local function keep_good(api, req, value, now)
+  local values = last_good[api]
+  if values and req.interval and not req.write and value ~= nil then
+    values[window_key(req)] = { value = value, at = now }
+  end
 end
 
 ---------------------------------------------------------------------------
@@ -279,39 +357,72 @@ local function call_hook(api, req, res, err, ms, attempt)
 end
 
 ---------------------------------------------------------------------------
+-- Before a request is sent: cookies of another origin are dropped (bind), then it is
+-- checked (length, the round's origin) and admitted. Returns nil when it may go, else the
+-- refusal (an error) or, for a read refused inside its window with a cached value, that
+-- value and its info.
+local function start(api, req, origin, now)
+  local refused = client.too_long(req) or (store.origin(req.url) ~= origin and
+    errors.new("invalid", "the calls of one batch go to one server")) or admit(api, req, now)
+  if not refused then
+    api._stats.requests = api._stats.requests + 1
+    return nil
+  end
+  if refused.kind == "rate_limited" and req.interval then
+    local value, info = cached(api, req, now)
+    if info then return refused, value, info end
+  end
+  return refused
+end
+
+-- After a request's exchange (res, or nil and cerr from the C session): classify it, keep
+-- the store's session and windows current, call the hook. Returns what the call returns.
+local function finish(api, req, res, cerr, now, attempt)
+  local value, err = client.receive(req, res, cerr)
+  local ms = math.floor(((res and res.elapsed) or (policy.now() - now)) * 1000 + 0.5)
+  call_hook(api, req, res, err, ms, attempt)
+  if res and res.headers["set-cookie"] and not req.login and api.username then
+    local cookies = api.session:cookies() -- the server renewed a cookie: keep the store current
+    in_use[api] = cookies
+    update_account(api, store.key(req.url, api.username), function(acc) acc.cookies = cookies end)
+  end
+  if req.interval then
+    if err and UNSENT_KINDS[err.kind] then
+      close_window(api, req, now)
+    elseif err and err.kind == "rate_limited" then
+      local v, info = cached(api, req, now) -- the server's refusal inside its own window
+      if info then return v, info end
+    else
+      keep_good(api, req, value, now)
+    end
+  end
+  return value, err
+end
+
 -- One round of attempts: admit each request, send the admitted ones together, classify
 -- and report each. `which` lists the indices of `reqs` to attempt; their outcomes go to
--- values and errs. transmit(list) sends a list of requests and returns two lists in the
--- same order: the C session's res (or false) and its err.
-
-local function attempt_round(api, reqs, which, attempts, transmit, values, errs)
+-- values and errs.
+local function attempt_round(api, reqs, which, attempts, concurrency, values, errs)
   local now = policy.now()
   local sent, list = {}, {}
   local origin = store.origin(reqs[which[1]].url)
   policy.bind(api, origin)
   for _, i in ipairs(which) do
     attempts[i] = attempts[i] + 1
-    local refused = client.too_long(reqs[i]) or (store.origin(reqs[i].url) ~= origin and
-      errors.new("invalid", "the calls of one batch go to one server")) or admit(api, reqs[i], now)
-    values[i], errs[i] = nil, refused
+    local refused, value = start(api, reqs[i], origin, now)
+    values[i], errs[i] = value, refused
+    if value ~= nil then errs[i] = nil end
     if not refused then
-      api._stats.requests = api._stats.requests + 1
       sent[#sent + 1] = i
       list[#list + 1] = reqs[i]
     end
   end
   if #list == 0 then return end
-  local results, cerrs = transmit(list)
+  local results, cerrs = transports[api].many(list, concurrency)
   for k, i in ipairs(sent) do
-    local req, res = reqs[i], results[k] or nil
-    local ms = math.floor(((res and res.elapsed) or (policy.now() - now)) * 1000 + 0.5)
-    values[i], errs[i] = api:_receive(req, res, cerrs[k])
-    call_hook(api, req, res, errs[i], ms, attempts[i])
-    if res and res.headers["set-cookie"] and not req.login and api.username then
-      local cookies = api.session:cookies() -- the server renewed a cookie: keep the store current
-      in_use[api] = cookies
-      update_account(api, store.key(req.url, api.username), function(acc) acc.cookies = cookies end)
-    end
+    local v, e = finish(api, reqs[i], results[k] or nil, cerrs[k], now, attempts[i])
+    if v ~= nil then e = nil end -- a cached value's info is no error
+    values[i], errs[i] = v, e
   end
 end
 
@@ -376,8 +487,12 @@ local function take_up(api, name, acc, origin)
   return acc.login
 end
 
---- A new Api's C session: its (empty) cookie jar belongs to the Api's server.
-function policy.attach(api)
+--- Takes a new Api under the policy: `transport` sends its prepared requests (see
+-- transports above), `cache` keeps the last good value of each windowed read. Its C
+-- session's (empty) cookie jar belongs to the Api's server.
+function policy.attach(api, transport, cache)
+  transports[api] = transport
+  last_good[api] = cache and {} or nil
   jar_origin[api] = store.origin(api.server_url)
 end
 
@@ -436,9 +551,10 @@ end
 -- Records a login's outcome under the account's key: the session and the verifier of its
 -- password hash, a lock, or a refused password (whose error then says when it may be sent
 -- again).
-local function after_login(api, key, name, hash, v, back, err)
+local function after_login(api, key, c, v, back, err)
+  local name = c.name
   if back then
-    credentials[api] = { name = name, hash = hash }
+    credentials[api] = c
     local cookies = api.session:cookies()
     api.username, api.user_id, in_use[api] = name, back.userId, cookies
     update_account(api, key, function(acc)
@@ -465,10 +581,12 @@ local function after_login(api, key, name, hash, v, back, err)
   end
 end
 
--- Sends a login (a prepared request from Api:_login_request) and records its outcome; a
--- password the server refused is not sent again before its back-off has passed.
-local function fresh_login(api, name, hash)
-  local req = api:_login_request(name, hash)
+-- Sends a login (the prepared request c.request(name, hash) makes, for the credentials
+-- `c`) and records its outcome; a password the server refused is not sent again before
+-- its back-off has passed.
+local function fresh_login(api, c)
+  local name, hash = c.name, c.hash
+  local req = c.request(name, hash)
   req.login, req.account = true, name
   local acc, state = stored(api, req.url, name)
   local v = store.verifier(state, hash, api.store)
@@ -481,22 +599,24 @@ local function fresh_login(api, name, hash)
     return nil, err
   end
   local back, err = policy.send(api, req)
-  after_login(api, store.key(req.url, name), name, hash, v, back, err)
+  after_login(api, store.key(req.url, name), c, v, back, err)
   return back, err
 end
 
 --- api:login: answers from a live stored session of the same user at the same server,
 -- when the password hash proves itself against its verifier (no request: a cron script run
--- every 5 minutes reuses one session), else logs in.
-function policy.login(api, name, hash)
+-- every 5 minutes reuses one session), else logs in. request(name, hash) makes the
+-- family's prepared login request (kept, in memory, for re-logins).
+function policy.login(api, name, hash, request)
   credentials[api] = nil
+  local c = { name = name, hash = hash, request = request }
   local acc, state = stored(api, api.server_url, name)
   if live(acc) and acc.verifier == store.verifier(state, hash) then
-    credentials[api] = { name = name, hash = hash }
+    credentials[api] = c
     return take_up(api, name, acc, store.origin(api.server_url))
   end
   api._stats.logins = api._stats.logins + 1
-  return fresh_login(api, name, hash)
+  return fresh_login(api, c)
 end
 
 --- api:resume: takes up the stored session of a user at the server without credentials
@@ -533,7 +653,7 @@ local function recover(api)
   if not c then return end
   api._stats.logins = api._stats.logins + 1
   api._stats.relogins = api._stats.relogins + 1
-  local back, err = fresh_login(api, c.name, c.hash)
+  local back, err = fresh_login(api, c)
   if back then return true end
   return nil, err
 end
@@ -541,34 +661,43 @@ end
 ---------------------------------------------------------------------------
 -- The choke point
 
---- Sends prepared requests under the policy, all of a round at once through transmit (see
--- attempt_round); returns values, errs: what each call returns. Every request is admitted
--- and counted on its own; expired sessions share one re-login, after which only the
--- expired requests are sent again; retried reads wait the longest backoff of their round.
-function policy.send_many(api, reqs, transmit)
-  local p = api.policy
+-- What to do after a failed attempt of `req` (its `tries` so far, the call's start):
+-- "relogin" for an expiry (once per call), a number of seconds to wait before the next
+-- try, or nil (the error is the call's answer). Counts the error and the retry.
+local function after_failure(api, req, err, tries, started, relogged)
+  note_error(api, err)
+  if err.kind == "session_expired" and not req.login and not relogged then return "relogin" end
+  local r = api.policy.retries
+  if r and tries < r.attempts and retryable(req, err) then
+    local wait = backoff(r, tries)
+    if policy.now() + wait - started <= r.deadline then
+      api._stats.retries = api._stats.retries + 1
+      return wait
+    end
+  end
+end
+
+--- Sends prepared requests under the policy, each round of them at once through the
+-- transport (at most `concurrency` in flight); returns values, errs: what each call
+-- returns. Every request is admitted and counted on its own; expired sessions share one
+-- re-login, after which only the expired requests are sent again; retried reads wait the
+-- longest backoff of their round.
+function policy.send_many(api, reqs, concurrency)
   local started = policy.now()
   local values, errs, attempts, tries, pending = {}, {}, {}, {}, {}
   for i = 1, #reqs do attempts[i], tries[i], pending[i] = 0, 1, i end
   local relogged = false
   while #pending > 0 do
-    attempt_round(api, reqs, pending, attempts, transmit, values, errs)
+    attempt_round(api, reqs, pending, attempts, concurrency, values, errs)
     local again, expired, delay = {}, {}, 0
     for _, i in ipairs(pending) do
-      local req, err = reqs[i], errs[i]
-      if err then
-        note_error(api, err)
-        if err.kind == "session_expired" and not req.login and not relogged then
-          expired[#expired + 1] = i
-        elseif p.retries and tries[i] < p.retries.attempts and retryable(req, err) then
-          local wait = backoff(p.retries, tries[i])
-          if policy.now() + wait - started <= p.retries.deadline then
-            tries[i] = tries[i] + 1
-            api._stats.retries = api._stats.retries + 1
-            again[#again + 1] = i
-            delay = math.max(delay, wait)
-          end
-        end
+      local step = errs[i] and after_failure(api, reqs[i], errs[i], tries[i], started, relogged)
+      if step == "relogin" then
+        expired[#expired + 1] = i
+      elseif step then
+        tries[i] = tries[i] + 1
+        again[#again + 1] = i
+        delay = math.max(delay, step)
       end
     end
     if #expired > 0 then
@@ -585,13 +714,34 @@ function policy.send_many(api, reqs, transmit)
   return values, errs
 end
 
---- Sends a prepared request under the policy; returns what the call returns.
+--- Sends one prepared request under the policy; returns what the call returns (a read
+-- answered from the cache returns its value and { cached = true, age = seconds }).
 function policy.send(api, req)
-  local values, errs = policy.send_many(api, { req }, function(list)
-    local res, err = api:_transmit(list[1])
-    return { res or false }, { err }
-  end)
-  return values[1], errs[1]
+  local started, tries, attempt, relogged = policy.now(), 1, 0, false
+  while true do
+    local now = policy.now()
+    local origin = store.origin(req.url)
+    policy.bind(api, origin)
+    attempt = attempt + 1
+    local err, value, info = start(api, req, origin, now)
+    if info then return value, info end -- a read inside its window, from the cache
+    if not err then
+      local res, cerr = transports[api].one(req)
+      value, err = finish(api, req, res, cerr, now, attempt)
+      if value ~= nil then return value, err end
+    end
+    local step = after_failure(api, req, err, tries, started, relogged)
+    if step == "relogin" then
+      relogged = true
+      local ok, lerr = recover(api)
+      if not ok then return nil, lerr or err end
+    elseif step then
+      tries = tries + 1
+      policy.sleep(step)
+    else
+      return nil, err
+    end
+  end
 end
 
 return policy

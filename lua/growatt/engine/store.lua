@@ -30,6 +30,9 @@
 --     locked_until number    epoch seconds: no login before this (the server said 507)
 --     logins       number    login attempts made
 --     requests     table     { ["<bucket start, epoch seconds>"] = requests sent in it }
+--     windows      table     { [request key] = epoch seconds }: the same request (method,
+--                              URL, parameters) is not sent again before then (an entry's
+--                              `interval`: the token APIs' rules)
 --   }
 --
 -- Accounts are keyed by user name and server origin (store.key), so several accounts, a
@@ -156,6 +159,14 @@ function is.counts(v)
   end
   return v
 end
+-- { [request key] = epoch seconds > 0 }: the request windows.
+function is.ends(v)
+  if type(v) ~= "table" then return nil end
+  for k, n in pairs(v) do
+    if type(k) ~= "string" or not finite(n) or n <= 0 then return nil end
+  end
+  return v
+end
 -- 64 lowercase hex digits: a salt or a verifier.
 function is.hex64(v) return store.valid_salt(v) and v or nil end
 -- { [verifier] = { count, next_try } }: any entry of another shape makes the whole field wrong.
@@ -211,6 +222,7 @@ store.ACCOUNT_FIELDS = {
   requests = is.counts,
   verifier = is.hex64,
   refused = is.refused,
+  windows = is.ends,
 }
 
 -- { [user name] = account }: an account that is not an object is an empty one.

@@ -17,13 +17,9 @@
 -- rows, history ranges within the documented limits.
 
 local engine = require("growatt.engine.api")
-local client = require("growatt.engine.client")
 local regions = require("growatt.engine.regions")
-local core = require("growatt.core")
 local errors = require("growatt.errors")
-local store = require("growatt.engine.store")
-
-local shared = engine.shared
+local token = require("growatt.openapi.token")
 
 local v1 = require("growatt.openapi.v1_endpoints")
 local invalid = v1.invalid
@@ -36,13 +32,18 @@ local openapi = {
   USER_AGENT = _VERSION:gsub(" ", "/") .. " (lua-growatt/" .. engine.VERSION .. ")",
 }
 
-local OpenApi = engine.class({ one_at_a_time = true }) -- batch goes through its _send
+-- The family: the token's, and Growatt's rule that the same request is answered once per
+-- min_interval (the policy keeps the window in the store: growatt.engine.policy).
+local OpenApi = engine.class({}, {
+  prepare = function(api, req)
+    req = token.family.prepare(api, req)
+    if api.min_interval > 0 then req.interval = api.min_interval end
+    return req
+  end,
+  authorize = token.family.authorize,
+})
 openapi.OpenApi = OpenApi
 OpenApi.readings = require("growatt.readings").for_v1
-
--- Tokens live here, keyed by api object rather than in it, so that printing or serialising
--- an api object never shows one.
-local tokens = setmetatable({}, { __mode = "k" })
 
 engine.install(OpenApi, openapi.endpoints)
 engine.install(OpenApi, regions.endpoints) -- discover_server, at the server's root
@@ -161,97 +162,8 @@ OpenApi.get_device = OpenApi.device -- the reference's name
 ---------------------------------------------------------------------------
 -- The token and the 5-minute rule
 
---- Marks where the token goes ("***"; _transmit puts the real one on the wire), so that
--- the token is never part of a request table: dry runs, hooks and batch items show "***".
--- The URL is computed at each call, so a change of `api.server_url` is honoured at once.
-function OpenApi:_prepare(req)
-  req = shared._prepare(self, req)
-  req.headers = req.headers or {}
-  req.headers[#req.headers + 1] = { "token", "***" }
-  return req
-end
-
---- Sends a prepared request with the token header in place of the mark. Every request of
--- an OpenApi comes through here: its _send (below) keeps batch from sending any other way.
-function OpenApi:_transmit(req)
-  local method, url, opts = client.session_args(req)
-  local headers = {}
-  for _, h in ipairs(opts.headers) do
-    if h[1]:lower() ~= "token" then headers[#headers + 1] = h end
-  end
-  headers[#headers + 1] = { "token", tokens[self] }
-  opts.headers = headers
-  return self.session:request(method, url, opts)
-end
-
--- Failures where the request cannot have reached Growatt: they do not start a window.
-local UNSENT = { network = true, tls = true, closed = true }
-
--- "The same request": method, URL and every parameter, in order.
-local function request_key(req)
-  return table.concat({ req.method, req.url, core.encode(req.query or {}), core.encode(req.form or {}) }, "\n")
-end
-
--- A repeat inside the window: the last good value of a read when the cache is on, else
--- the server's refusal `err` or our own.
-function OpenApi:_repeat(req, seen, now, err)
-  if self.cache and not req.write and seen.value ~= nil then
-    return store.copy(seen.value), { cached = true, age = now - seen.at }
-  end
-  if err then return nil, err end
-  local wait = math.max(1, math.ceil(self.min_interval - (now - seen.sent)))
-  return nil, errors.new("rate_limited", string.format(
-    "%s was sent %d s ago; Growatt answers the same request once per %d s", req.name or req.path,
-    math.floor(now - seen.sent), self.min_interval), { retry_after = wait })
-end
-
--- Forgets the windows that have passed (and their values when nothing is cached).
-function OpenApi:_forget(now)
-  for key, seen in pairs(self._recent) do
-    if now - seen.sent >= self.min_interval and not (self.cache and seen.value ~= nil) then
-      self._recent[key] = nil
-      self._recent_count = self._recent_count - 1
-    end
-  end
-end
-
---- Sends under the session policy (the engine's _send), unless the same request went out less than
--- min_interval seconds ago.
-function OpenApi:_send(req)
-  if self.min_interval <= 0 then return shared._send(self, req) end
-  local key, now = request_key(req), self.clock()
-  local seen = self._recent[key]
-  if seen and now - seen.sent < self.min_interval then return self:_repeat(req, seen, now) end
-  local value, err = shared._send(self, req)
-  if err and UNSENT[err.kind] then return nil, err end
-  if not seen then
-    if self._recent_count >= 256 then self:_forget(now) end
-    seen = {}
-    self._recent[key] = seen
-    self._recent_count = self._recent_count + 1
-  end
-  seen.sent = now
-  if value ~= nil and not req.write then seen.value, seen.at = value, now end
-  if err and err.kind == "rate_limited" then return self:_repeat(req, seen, now, err) end
-  return value, err
-end
-
--- What is wrong with a token that a header cannot carry, or nil (never the token itself:
--- it is a secret).
-local function token_problem(token)
-  if token == "" then return "must not be empty" end
-  if #token > 1024 then return "must be at most 1024 bytes" end
-  if token:find("%c") then return "must not contain control characters" end
-end
-
---- Replaces the token (the windows of the old one are forgotten).
-function OpenApi:set_token(token)
-  errors.check(token, "string", "token", "set_token")
-  local problem = token_problem(token)
-  if problem then error("bad argument 'token' to 'set_token' (the token " .. problem .. ")", 2) end
-  tokens[self] = token
-  self._recent, self._recent_count = {}, 0
-end
+--- Replaces the token (the budget and windows are the new token's).
+OpenApi.set_token = token.set_token
 
 ---------------------------------------------------------------------------
 -- Construction
@@ -270,19 +182,14 @@ local function new(opts)
     end
     if not want then base[k] = v end
   end
-  if opts.token == nil or opts.token == "" then errors.misuse("growatt.openapi: option 'token' is required") end
-  local problem = token_problem(opts.token)
-  if problem then errors.misuse("growatt.openapi: option 'token' %s", problem) end
+  token.check_option("growatt.openapi", opts.token)
   if opts.min_interval and opts.min_interval < 0 then
     errors.misuse("growatt.openapi: option 'min_interval' must be >= 0")
   end
   base.agent_identifier = base.agent_identifier or openapi.USER_AGENT
-  local api = engine.open(OpenApi, "growatt.openapi", base)
-  tokens[api] = opts.token
-  api.cache = opts.cache or false
+  local api = engine.open(OpenApi, "growatt.openapi", base, opts.cache)
+  token.set(api, opts.token)
   api.min_interval = opts.min_interval or openapi.DEFAULT_MIN_INTERVAL
-  api.clock = core.now
-  api._recent, api._recent_count = {}, 0
   return api
 end
 openapi.new = errors.boundary(new)

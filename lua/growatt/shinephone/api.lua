@@ -33,7 +33,7 @@ function Api:login(username, password, is_password_hashed)
   if is_password_hashed ~= nil then errors.check(is_password_hashed, "boolean", "is_password_hashed", "login") end
   local hash = is_password_hashed and password or core.hash_password(password)
   if self.dry_run then return self:_login_request(username, "***") end -- no secret in output
-  return policy.login(self, username, hash)
+  return policy.login(self, username, hash, function(name, h) return self:_login_request(name, h) end)
 end
 
 --- The prepared login request.

@@ -1,0 +1,68 @@
+--- The token families' adapter (OpenAPI v1 and v4): a `token` header instead of a login.
+--
+-- The token is kept here, keyed by api object rather than in it, so that printing or
+-- serialising an api object never shows one; prepared requests (dry runs, hooks, batch
+-- items) carry a "***" mark where the header goes, and the transport puts the real token
+-- on the wire at the last moment (growatt.engine.api: engine.transport). An api's store
+-- account is named by a digest of its token ("token:<16 hex digits>"), never the token, so
+-- that its budget and request windows are kept per token across processes sharing a store.
+
+local core = require("growatt.core")
+local errors = require("growatt.errors")
+
+local token = {}
+
+local tokens = setmetatable({}, { __mode = "k" })
+
+local MARK = "***"
+
+--- What is wrong with a token that a header cannot carry, or nil (never the token itself:
+-- it is a secret).
+function token.problem(t)
+  if t == "" then return "must not be empty" end
+  if #t > 1024 then return "must be at most 1024 bytes" end
+  if t:find("%c") then return "must not contain control characters" end
+end
+
+--- Checks a constructor's `token` option (`fname` names the constructor); raises
+-- errors.misuse (call it inside an errors.boundary).
+function token.check_option(fname, t)
+  if t == nil or t == "" then errors.misuse("%s: option 'token' is required", fname) end
+  local problem = token.problem(t)
+  if problem then errors.misuse("%s: option 'token' %s", fname, problem) end
+end
+
+--- Gives `api` the token `t` (already checked).
+function token.set(api, t)
+  tokens[api] = t
+  api.account = "token:" .. core.verifier("lua-growatt token account", t):sub(1, 16)
+end
+
+--- api:set_token(t): replaces the token (its store account, budget and windows are the new
+-- token's).
+function token.set_token(api, t)
+  errors.check(t, "string", "token", "set_token")
+  local problem = token.problem(t)
+  if problem then error("bad argument 'token' to 'set_token' (the token " .. problem .. ")", 2) end
+  token.set(api, t)
+end
+
+--- The family adapter (growatt.engine.api: engine.class).
+token.family = {
+  prepare = function(_, req)
+    local headers = req.headers or {}
+    headers[#headers + 1] = { "token", MARK }
+    req.headers = headers
+    return req
+  end,
+  authorize = function(api, headers)
+    local out = {}
+    for _, h in ipairs(headers or {}) do
+      if h[1]:lower() ~= "token" then out[#out + 1] = h end
+    end
+    out[#out + 1] = { "token", tokens[api] }
+    return out
+  end,
+}
+
+return token
