@@ -253,7 +253,8 @@ apidoc.classes = {
     f("plants", "(string|integer)[]?", "only these plants (no plant list is fetched)"),
     f("serials", "string[]?", "only these devices"), f("concurrency", "integer?", "as batch's") } },
   { "growatt.Reading", "A record of api:readings() (docs/readings.md); a field is there only when reported.", {
-    f("serial", "string", "the serial number"), f("type", "string", "mix, storage, tlx, bat, inverter, noah, max, spa, ..."),
+    f("serial", "string", "the serial number"),
+    f("type", "string", "mix, storage, tlx, bat, inverter, noah, max, spa, ..."),
     f("plant_id", "string", "the plant"), f("api", "string", '"shinephone", "v1" or "v4"'),
     f("power_w", "number?", "output power (W)"), f("pv_power_w", "number?", "solar power (W)"),
     f("energy_today_kwh", "number?", "energy today (kWh)"), f("energy_total_kwh", "number?", "lifetime energy (kWh)"),
