@@ -48,8 +48,8 @@ describe("readings of max, wit, sph-s and spa devices", function()
   teardown(function() S.stop() end)
   before_each(function() S.reset() end)
 
-  local MAX, WIT, SPHS, SPA = state.devices.MAX60K0210, state.devices.WIT50K0210, state.devices.SPHS3K0210,
-    state.devices.SPA3K00210
+  local MAX, WIT, SPHS, SPA = state.devices.MAX60K0211, state.devices.WIT50K0211, state.devices.SPHS3K0211,
+    state.devices.SPA3K00211
 
   it("ShinePhone: the device list's power, lifetime energy, charge and online, from 2 requests", function()
     local api = growatt.new({ server_url = url })
@@ -58,23 +58,23 @@ describe("readings of max, wit, sph-s and spa devices", function()
     assert.equal(4, #records)
     local r = by_serial(records)
     local function identity(x) return { x.serial, x.type, x.plant_id, x.api } end
-    assert.same({ "MAX60K0210", "max", fleet.PLANT, "shinephone" }, identity(r.MAX60K0210))
-    assert.same({ "WIT50K0210", "wit", fleet.PLANT, "shinephone" }, identity(r.WIT50K0210))
-    assert.same({ "SPHS3K0210", "sph-s", fleet.PLANT, "shinephone" }, identity(r.SPHS3K0210))
-    assert.same({ "SPA3K00210", "spa", fleet.PLANT, "shinephone" }, identity(r.SPA3K00210))
+    assert.same({ "MAX60K0211", "max", fleet.PLANT, "shinephone" }, identity(r.MAX60K0211))
+    assert.same({ "WIT50K0211", "wit", fleet.PLANT, "shinephone" }, identity(r.WIT50K0211))
+    assert.same({ "SPHS3K0211", "sph-s", fleet.PLANT, "shinephone" }, identity(r.SPHS3K0211))
+    assert.same({ "SPA3K00211", "spa", fleet.PLANT, "shinephone" }, identity(r.SPA3K00211))
     -- max: no battery, so no charge
-    assert.same({ "energy_total_kwh", "online", "power_w" }, fields_of(r.MAX60K0210))
+    assert.same({ "energy_total_kwh", "online", "power_w" }, fields_of(r.MAX60K0211))
     assert.same({ MAX.power, MAX.total_energy, true },
-      { r.MAX60K0210.power_w, r.MAX60K0210.energy_total_kwh, r.MAX60K0210.online })
+      { r.MAX60K0211.power_w, r.MAX60K0211.energy_total_kwh, r.MAX60K0211.online })
     for _, d in ipairs({ WIT, SPHS, SPA }) do
       local x = r[d.sn]
       assert.same({ "battery_soc_pct", "energy_total_kwh", "online", "power_w" }, fields_of(x), d.sn)
       assert.same({ d.power, d.total_energy, d.battery.soc, not d.lost },
         { x.power_w, x.energy_total_kwh, x.battery_soc_pct, x.online }, d.sn)
     end
-    assert.is_false(r.WIT50K0210.online) -- the list's lost flag
-    assert.equal(true, r.WIT50K0210.raw.list.lost)
-    assert.equal("54%", r.SPHS3K0210.raw.list.capacity)
+    assert.is_false(r.WIT50K0211.online) -- the list's lost flag
+    assert.equal(true, r.WIT50K0211.raw.list.lost)
+    assert.equal("54%", r.SPHS3K0211.raw.list.capacity)
     -- no read of their own: the plant list and the plant's device list only
     assert.same({ "GET PlantListAPI.do", "GET newTwoPlantAPI.do getAllDeviceListTwo" }, requests())
   end)
@@ -83,13 +83,13 @@ describe("readings of max, wit, sph-s and spa devices", function()
     S.state({ v1 = { window = 0 } })
     local api = growatt.openapi({ token = fleet.ACCOUNT.token, server_url = url })
     local r = by_serial(assert(api:readings()))
-    assert.same({ "max", "other", "other", "spa" }, { r.MAX60K0210.type, r.WIT50K0210.type, r.SPHS3K0210.type,
-      r.SPA3K00210.type })
+    assert.same({ "max", "other", "other", "spa" }, { r.MAX60K0211.type, r.WIT50K0211.type, r.SPHS3K0211.type,
+      r.SPA3K00211.type })
     for _, d in ipairs({ MAX, WIT, SPHS, SPA }) do
       assert.same({ "online" }, fields_of(r[d.sn]), d.sn)
       assert.same({ fleet.PLANT, "v1", not d.lost }, { r[d.sn].plant_id, r[d.sn].api, r[d.sn].online })
     end
-    assert.is_false(r.WIT50K0210.online)
+    assert.is_false(r.WIT50K0211.online)
     local sent = {}
     for _, q in ipairs(S.requests()) do sent[#sent + 1] = q.method .. " " .. q.path .. " " .. q.headers.token end
     table.sort(sent)

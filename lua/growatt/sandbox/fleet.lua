@@ -9,7 +9,7 @@
 local fleet = {}
 
 fleet.ACCOUNT = { user = "fleet", password = "fleet-password", token = "fleet-token" }
-fleet.PLANT = "2222210"
+fleet.PLANT = "2222211"
 
 local function battery(soc, capacity, charge, discharge, voltage, charged, discharged)
   return { soc = soc, capacity = capacity, charge = charge, discharge = discharge, to_user = 0,
@@ -32,23 +32,23 @@ function fleet.add(accounts, plants, devices, new_device, array)
     created = "2024-03-15", nominal_power = 113600,
     current_power = 32350, today_energy = 191.2, total_energy = 402648.2,
     price = 0.22, currency = "EUR",
-    devices = array({ "MAX60K0210", "WIT50K0210", "SPHS3K0210", "SPA3K00210" }),
+    devices = array({ "MAX60K0211", "WIT50K0211", "SPHS3K0211", "SPA3K00211" }),
   }
   local list = {
-    new_device("MAX60K0210", "max", id, "Barn MAX", "MAX 60KTL3 LV", {
+    new_device("MAX60K0211", "max", id, "Barn MAX", "MAX 60KTL3 LV", {
       nominal_power = 60000, power = 31250, today_energy = 182.4, total_energy = 401230.5,
       firmware = "TL1.0", pv_voltages = array({ 612.4, 605.8, 598.1, 610.3, 601.7, 607.9 }),
       grid_voltage = 400.2, temperature = 44.6 }),
     -- offline: its lists say `lost`, and it reports nothing now
-    new_device("WIT50K0210", "wit", id, "Barn WIT", "WIT 50K-HU", {
+    new_device("WIT50K0211", "wit", id, "Barn WIT", "WIT 50K-HU", {
       nominal_power = 50000, power = 0, today_energy = 0, total_energy = 0, firmware = "WT1.0",
       grid_voltage = 400.2, lost = true,
       battery = battery(80, 100000, 0, 0, 716.8, 0, 0) }),
-    new_device("SPHS3K0210", "sph-s", id, "House SPH-S", "SPH 3600TL BL-UP", {
+    new_device("SPHS3K0211", "sph-s", id, "House SPH-S", "SPH 3600TL BL-UP", {
       nominal_power = 3600, power = 1100, today_energy = 8.8, total_energy = 1417.7,
       firmware = "YA1.0", pv_voltages = array({ 342.1, 0 }), temperature = 36.2,
       battery = battery(54, 7680, 350, 0, 53.2, 611.4, 560.9) }),
-    new_device("SPA3K00210", "spa", id, "House SPA", "SPA 3000TL BL", {
+    new_device("SPA3K00211", "spa", id, "House SPA", "SPA 3000TL BL", {
       nominal_power = 3000, power = 450, today_energy = 0, total_energy = 0, firmware = "SA1.0",
       temperature = 30.4,
       battery = battery(88, 10240, 0, 450, 52.9, 903.2, 846.5) }),
