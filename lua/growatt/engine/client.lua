@@ -150,9 +150,6 @@ end
 
 client.wire = wire_pairs
 
--- The op of each entry's path (false when it has none), found once per entry.
-local path_ops = setmetatable({}, { __mode = "k" })
-
 -- The op that names a call in hooks and logs: the last op or action pair of its query, then
 -- of its form, else the one some entries carry inside the path.
 local function last_op(list)
@@ -162,15 +159,32 @@ local function last_op(list)
   end
 end
 
-local function op_of(ep, req)
-  local op = last_op(req.form) or last_op(req.query)
-  if op ~= nil then return op end
-  op = path_ops[ep]
-  if op == nil then
-    op = ep.path:match("[?&]op=([^&]*)") or ep.path:match("[?&]action=([^&]*)") or false
-    path_ops[ep] = op
+-- The op of an entry whose op pair is a constant (most), found once; an op made of an
+-- argument is read from each request.
+local fixed_ops = setmetatable({}, { __mode = "k" })
+
+local function path_op(ep)
+  return ep.path:match("[?&]op=([^&]*)") or ep.path:match("[?&]action=([^&]*)") or nil
+end
+
+local function fixed_op(ep)
+  for _, list in ipairs({ ep.form or NONE, ep.query or NONE }) do
+    for i = #list, 1, -1 do
+      local name, v = list[i][1], list[i][2]
+      if name == "op" or name == "action" then return type(v) ~= "table" and v end
+    end
   end
-  return op or nil
+  return path_op(ep)
+end
+
+local function op_of(ep, req)
+  local op = fixed_ops[ep]
+  if op == nil then
+    op = fixed_op(ep)
+    fixed_ops[ep] = op == nil and "" or op
+  end
+  if op == false then return last_op(req.form) or last_op(req.query) or path_op(ep) end
+  return op ~= "" and op or nil
 end
 
 -- Warnings already written (each once per process).
@@ -260,7 +274,9 @@ end
 
 local function not_logged_in(v)
   if type(v) ~= "table" then return false end
-  local back = type(v.back) == "table" and v.back or NONE
+  local back = v.back
+  if v.msg == nil and v.error == nil and type(back) ~= "table" then return false end -- most replies
+  back = type(back) == "table" and back or NONE
   return says_not_login(v.msg) or says_not_login(v.error) or says_not_login(back.msg) or says_not_login(back.error)
 end
 

@@ -82,18 +82,18 @@ local function normalise(scheme, authority)
   return scheme .. "://" .. host .. ":" .. port
 end
 
--- "scheme://authority" -> its origin, for the few servers a process talks to (every request
--- asks): emptied when it grows past ORIGINS_KEPT.
-local origins, kept, ORIGINS_KEPT = {}, 0, 64
+-- "scheme://authority" and the URLs asked for -> their origin, for the few servers a
+-- process talks to (every request asks): emptied when it grows past ORIGINS_KEPT.
+local origins, kept, ORIGINS_KEPT = {}, 0, 256
 
 function store.origin(url)
+  local origin = origins[url] -- a URL asked before (each call asks for its own, three times)
+  if origin then return origin end
   local prefix, scheme, authority = url:match("^((%a[%w+.-]*)://([^/?#]*))")
   if not prefix then return url end
-  local origin = origins[prefix]
-  if origin then return origin end
-  origin = normalise(scheme, authority)
+  origin = origins[prefix] or normalise(scheme, authority)
   if kept >= ORIGINS_KEPT then origins, kept = {}, 0 end
-  origins[prefix], kept = origin, kept + 1
+  origins[prefix], origins[url], kept = origin, origin, kept + 2
   return origin
 end
 
