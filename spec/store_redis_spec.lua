@@ -44,106 +44,194 @@ describe("growatt.store_redis", function()
     return growatt.new(opts)
   end
 
-  -- The state document in Redis, decoded (db 0 unless given).
-  local function stored(key, db)
-    return json.decode(redis:cli("-n", tostring(db or 0), "GET", key or "growatt:state"))
+  -- The Redis key of the account of `name` at the sandbox (growatt:account:<origin>/<name>).
+  local function key_of(name, prefix)
+    return (prefix or "growatt:") .. "account:" .. store.origin(url) .. "/" .. name
   end
 
+  -- The account of `name` at the sandbox as Redis holds it, decoded (db 0 unless given).
+  local function account(name, db, prefix)
+    return json.decode(redis:cli("-n", tostring(db or 0), "GET", key_of(name, prefix)))
+  end
+
+  -- The keys Redis holds, sorted.
+  local function keys(db)
+    local list = {}
+    for k in redis:cli("-n", tostring(db or 0), "KEYS", "*"):gmatch("[^\n]+") do list[#list + 1] = k end
+    table.sort(list)
+    return list
+  end
+
+  local function ttl(k, db) return tonumber(redis:cli("-n", tostring(db or 0), "TTL", k)) end
+
   describe("the store", function()
-    it("keeps the whole state as one JSON document under <prefix>state, with a TTL", function()
+    it("keeps each account under <prefix>account:<origin>/<user>, and the salt under <prefix>salt", function()
       local s = new_store()
-      assert.same({}, s:load())
-      assert.is_true(s:save({ accounts = { demo = { user_id = 1234567, requests = { ["3600"] = 2 } } }, salt = "s" }))
-      assert.same({ accounts = { demo = { user_id = 1234567, requests = { ["3600"] = 2 } } }, salt = "s" }, stored())
-      local loaded = new_store():load() -- another store object: another connection
-      assert.equal(1234567, loaded.accounts.demo.user_id)
-      if math.type then assert.equal("integer", math.type(loaded.accounts.demo.user_id)) end
-      local ttl = tonumber(redis:cli("TTL", "growatt:state"))
-      assert.is_true(ttl > 7 * 24 * 3600 - 10 and ttl <= 7 * 24 * 3600, "TTL " .. ttl)
+      local demo, other = store.key(url, "demo"), store.key("https://Other.Example/x", "a/b@c")
+      assert.same({}, s:load_account(demo))
+      assert.same({ user_id = 1, requests = { ["3600"] = 2 } },
+        s:update_account(demo, function(acc) acc.user_id, acc.requests = 1, { ["3600"] = 2 } end))
+      assert(s:update_account(other, function(acc) acc.user_id = 2 end))
+      local salt = ("ab"):rep(32)
+      assert.equal(salt, s:salt(salt))
+      assert.equal(salt, s:salt(("cd"):rep(32))) -- the first one saved stays
+      assert.same({ "growatt:account:" .. store.origin(url) .. "/demo",
+                    "growatt:account:https://other.example:443/a/b@c", "growatt:salt" }, keys())
+      assert.same({ user_id = 1, requests = { ["3600"] = 2 } }, account("demo"))
+      assert.equal(-1, ttl("growatt:salt")) -- the salt does not expire
+      local acc, got = new_store():load_account(demo) -- another store object: another connection
+      assert.same({ { user_id = 1, requests = { ["3600"] = 2 } }, salt }, { acc, got })
+      if math.type then assert.equal("integer", math.type(acc.user_id)) end
+      -- the whole state, for tools: every account under the prefix, by its store.key
+      assert.same({ salt = salt, accounts = { [demo] = acc, [other] = { user_id = 2 } } }, s:load())
+      assert.is_true(s:save({ accounts = { [demo] = { user_id = 3 } } }))
+      assert.same({ user_id = 3 }, account("demo"))
+      -- an account left empty is deleted
+      assert.same({}, s:update_account(other, function() return {} end))
+      assert.equal("0", redis:cli("EXISTS", "growatt:account:https://other.example:443/a/b@c"))
     end)
 
-    it("honours prefix, database and ttl, and sets the TTL again on every update", function()
-      local s = new_store({ prefix = "site-a:", db = 3, ttl = 100 })
-      assert.is_true(s:save({ n = 1 }))
-      assert.same({ n = 1 }, stored("site-a:state", 3))
-      assert.equal("", redis:cli("GET", "growatt:state")) -- db 0, the default prefix: untouched
-      assert.equal("0", redis:cli("-n", "3", "EXISTS", "growatt:state"))
-      redis:cli("-n", "3", "EXPIRE", "site-a:state", "5")
-      assert.same({ n = 2 }, s:update(function(state) state.n = state.n + 1 end))
-      local ttl = tonumber(redis:cli("-n", "3", "TTL", "site-a:state"))
-      assert.is_true(ttl > 50 and ttl <= 100, "TTL " .. ttl)
-      assert.same({ n = 3 }, s:update(function(state) return { n = state.n + 1 } end)) -- a new table
-      assert.same({ n = 3 }, stored("site-a:state", 3))
+    it("ignores the single state document <prefix>state of earlier versions", function()
+      -- a live session that proves itself, as the earlier layout kept it
+      local salt = ("ab"):rep(32)
+      redis:cli("SET", "growatt:state", json.encode({ salt = salt, accounts = { [store.key(url, "demo")] = {
+        cookies = "old", login = { user = { id = 9 } }, verifier = core.verifier(salt, HASH), user_id = 9 } } }))
+      local api = new_api(new_store())
+      local login = assert(api:login("demo", PASSWORD))
+      assert.equal(1234567, login.user.id)
+      assert.equal(1, S.stats().logins) -- nothing was taken from the old document
+      assert.equal(1234567, account("demo").user_id)
+      assert.equal(9, json.decode(redis:cli("GET", "growatt:state")).accounts[store.key(url, "demo")].user_id)
+      api:close()
     end)
 
-    it("refuses what is not plain data, and leaves the stored state", function()
-      local s = new_store()
-      assert.is_true(s:save({ n = 1 }))
-      local ok, err = s:save({ f = print })
+    it("sets each account's TTL from what it holds, again on every update", function()
+      local s = new_store({ ttl = 1000, window = 100 })
+      local now = os.time()
+      local cases = {
+        { { user_id = 1 }, 100 },                                     -- nothing timed: a window
+        { { cookies = "c", login = {} }, 1000 },                      -- a session: ttl
+        { { requests = { [tostring(now - 60)] = 1 } }, 45 },          -- newest count + window + window/24
+        { { windows = { ["plant_list:1"] = now - 30 } }, 70 },        -- newest request window + window
+        { { last_login = now - 10 }, 90 },                            -- the login guard
+        { { locked_until = now + 500 }, 501 },                        -- the lock's end
+        { { refused = { [("ab"):rep(32)] = { count = 1, next_try = now + 300 } } }, 400 },
+        { { locked_until = now + 1e6 }, 1100 },                       -- never over ttl + window
+        { { cookies = "c", login = {}, locked_until = now + 2000 }, 1100 }, -- the longest
+      }
+      for i, c in ipairs(cases) do
+        local k = store.key(url, "user" .. i)
+        assert(s:update_account(k, function() return c[1] end))
+        local got = ttl(s:account_key(k))
+        assert.is_true(math.abs(got - c[2]) <= 3, ("case %d: TTL %d, want %d"):format(i, got, c[2]))
+      end
+      -- refreshed on each update
+      local k = s:account_key(store.key(url, "user2"))
+      redis:cli("EXPIRE", k, "5")
+      assert(s:update_account(store.key(url, "user2"), function(acc) acc.user_id = 2 end))
+      assert.is_true(ttl(k) > 990, "TTL " .. ttl(k))
+      -- the defaults: a session lives 7 days after its last write
+      assert(new_store():update_account(store.key(url, "user2"), function() end))
+      assert.is_true(math.abs(ttl(k) - 7 * 24 * 3600) <= 3, "TTL " .. ttl(k))
+    end)
+
+    it("reads an expired account as empty: its session, guard and counts are gone", function()
+      local s = new_store({ ttl = 1, window = 1 })
+      local a = new_api(s)
+      assert(a:login("demo", PASSWORD))
+      local b = new_api(new_store({ ttl = 1, window = 1 }))
+      assert(b:login("demo", PASSWORD)) -- the stored session
+      assert.equal(1, S.stats().logins)
+      assert.is_true(ttl(key_of("demo")) <= 2)
+      core.sleep(2.2)
+      assert.same({ "growatt:salt" }, keys())
+      assert.same({}, s:load_account(store.key(url, "demo")))
+      local c = new_api(new_store())
+      assert(c:login("demo", PASSWORD)) -- no session, and no login guard left: a login
+      assert.equal(2, S.stats().logins)
+      assert.equal(1, account("demo").logins) -- counted afresh
+      a:close() b:close() c:close()
+    end)
+
+    it("honours prefix and database", function()
+      local s = new_store({ prefix = "site-a:", db = 3 })
+      assert(s:update_account(store.key(url, "demo"), function(acc) acc.user_id = 1 end))
+      assert.same({ user_id = 1 }, account("demo", 3, "site-a:"))
+      assert.same({}, keys()) -- db 0: untouched
+      assert.same({ key_of("demo", "site-a:") }, keys(3))
+    end)
+
+    it("refuses what is not plain data, and leaves the stored account", function()
+      local s, k = new_store(), store.key(url, "demo")
+      assert(s:update_account(k, function(acc) acc.n = 1 end))
+      local ok, err = s:update_account(k, function(acc) acc.f = print end)
       assert.is_nil(ok)
       assert.matches("state is not plain data", err, 1, true)
-      ok, err = s:update(function(state) state.f = print end)
+      ok, err = s:save({ accounts = { [k] = { f = print } } })
       assert.is_nil(ok)
       assert.matches("state is not plain data", err, 1, true)
-      assert.same({ n = 1 }, stored())
+      assert.same({ n = 1 }, account("demo"))
       -- an error in fn is raised, and the connection is good for the next call
-      assert.has_error(function() s:update(function() error("boom", 0) end) end, "boom")
-      assert.same({ n = 2 }, s:update(function(state) state.n = 2 end))
+      assert.has_error(function() s:update_account(k, function() error("boom", 0) end) end, "boom")
+      assert.same({ n = 2 }, s:update_account(k, function(acc) acc.n = 2 end))
     end)
 
     it("updates atomically: two processes adding 1 each 300 times make 600", function()
       local dir = H.tempdir()
       H.write(dir .. "/bump.lua", H.script({
         "local s = require('growatt.store_redis').new({ port = " .. redis.port .. " })",
-        "for _ = 1, 300 do assert(s:update(function(state) state.n = (state.n or 0) + 1 end)) end",
+        "local k = require('growatt.store').key('" .. url .. "', 'demo')",
+        "for _ = 1, 300 do assert(s:update_account(k, function(acc) acc.n = (acc.n or 0) + 1 end)) end",
         "print('done')",
       }))
       local out = R.sh(("cd %q && (%s %s/bump.lua & %s %s/bump.lua & wait)"):format(
         H.sh("pwd"), H.LUA, dir, H.LUA, dir))
       H.remove(dir)
       assert.equal("done\ndone", out)
-      assert.same({ n = 600 }, stored())
+      assert.same({ n = 600 }, account("demo"))
     end)
 
-    it("reads a value of the wrong shape as empty state, never as a Lua error", function()
-      local s = new_store()
-      local cases = { "not json", "[1,2]", "42", '{"accounts":"x"}', '{"accounts":{"demo":5}}',
-                      '{"accounts":{"demo":{"requests":"x"}}}', '{"accounts":{"demo":{"requests":{"7200":{}}}}}' }
+    it("reads a value of the wrong shape as an empty account, never as a Lua error", function()
+      local s, k = new_store(), store.key(url, "demo")
+      local cases = { "not json", "[1,2]", "42", '"x"', '{"requests":"x"}', '{"requests":{"7200":{}}}' }
       for _, text in ipairs(cases) do
-        redis:cli("SET", "growatt:state", text)
-        local state = s:load()
-        assert.is_nil(next((state.accounts or {}).demo or {}), text) -- absent or empty
+        redis:cli("SET", key_of("demo"), text)
+        local acc = s:load_account(k)
+        assert.is_nil(next(acc), text)
       end
-      redis:cli("DEL", "growatt:state")
-      redis:cli("RPUSH", "growatt:state", "a list") -- a key of another type
-      assert.same({}, s:load())
-      assert.same({ n = 1 }, s:update(function(state) state.n = 1 end)) -- replaced by a document
-      assert.same({ n = 1 }, stored())
+      assert.is_true(s.problems.count >= #cases)
+      redis:cli("DEL", key_of("demo"))
+      redis:cli("RPUSH", key_of("demo"), "a list") -- a key of another type
+      assert.same({}, s:load_account(k))
+      assert.same({ n = 1 }, s:update_account(k, function(acc) acc.n = 1 end)) -- replaced by a document
+      assert.same({ n = 1 }, account("demo"))
     end)
 
     it("logs in over a wrong shape as over an empty account, and stores a good one", function()
-      for i, text in ipairs({ "{", '{"accounts":{"demo":[]}}', '{"accounts":{"demo":{"requests":[1,"x"]}}}' }) do
-        redis:cli("SET", "growatt:state", text)
+      for i, text in ipairs({ "{", "[]", '{"requests":[1,"x"],"cookies":5}' }) do
+        redis:cli("SET", key_of("demo"), text)
         local api = new_api(new_store())
         assert(api:login("demo", PASSWORD))
         assert.equal(i, S.stats().logins)
-        local acc = stored().accounts[store.key(url, "demo")]
+        local acc = account("demo")
         assert.equal(1234567, acc.user_id)
         assert.equal(1, acc.logins)
         api:close()
+        redis:cli("DEL", key_of("demo"))
       end
     end)
 
     it("goes on at once on a new connection when Redis was restarted between two calls", function()
-      local s = new_store()
-      assert.is_true(s:save({ n = 1 }))
+      local s, k = new_store(), store.key(url, "demo")
+      assert(s:update_account(k, function(acc) acc.n = 1 end))
       redis:stop()
       redis:start() -- empty: it keeps nothing on disk
-      local state, err = s:load()
-      assert.same({}, state)
+      local acc, salt, err = s:load_account(k)
+      assert.same({}, acc)
+      assert.is_nil(salt)
       assert.is_nil(err)
-      assert.same({ n = 2 }, s:update(function(st) st.n = 2 end))
-      assert.same({ n = 2 }, stored())
+      assert.same({ n = 2 }, s:update_account(k, function(a) a.n = 2 end))
+      assert.same({ n = 2 }, account("demo"))
     end)
 
     it("takes a lock only once until it is freed with its token or expires", function()
@@ -167,6 +255,7 @@ describe("growatt.store_redis", function()
         { { port = 1.5 }, "option 'port' must be a whole number > 0" },
         { { db = -1 }, "option 'db' must be a whole number >= 0" },
         { { ttl = 0 }, "option 'ttl' must be a whole number > 0" },
+        { { window = 1.5 }, "option 'window' must be a whole number > 0" },
         { { timeout = 0 }, "option 'timeout' must be > 0" },
         { { grace = -1 }, "option 'grace' must be >= 0" },
         { { user = "alice" }, "option 'user' needs option 'password'" },
@@ -191,23 +280,25 @@ describe("growatt.store_redis", function()
 
       it("authenticates with a password, or a user and password, and says why it cannot", function()
         local s = store_redis.new({ port = secured.port, password = "redis-secret" })
-        assert.is_true(s:save({ n = 1 }))
-        assert.same({ n = 1 }, s:load())
+        local k = store.key(url, "demo")
+        assert.same({ n = 1 }, s:update_account(k, function(acc) acc.n = 1 end))
+        assert.same({ n = 1 }, (s:load_account(k)))
         local alice = store_redis.new({ port = secured.port, user = "alice", password = "alice-secret",
                                         prefix = "alice:" })
-        assert.same({ n = 2 }, alice:update(function(state) state.n = 2 end))
-        assert.equal('{"n":2}', secured:cli("GET", "alice:state"))
+        assert.same({ n = 2 }, alice:update_account(k, function(acc) acc.n = 2 end))
+        assert.equal('{"n":2}', secured:cli("GET", key_of("demo", "alice:")))
         local cases = {
           { store_redis.new({ port = secured.port }), "NOAUTH" },
           { store_redis.new({ port = secured.port, password = "wrong-secret" }), "WRONGPASS" },
           { store_redis.new({ port = secured.port, user = "alice", password = "alice-secret" }), "NOPERM" },
         }
         for _, c in ipairs(cases) do
-          local state, err = c[1]:load()
-          assert.same({}, state)
+          local acc, salt, err = c[1]:load_account(k)
+          assert.same({}, acc)
+          assert.is_nil(salt)
           assert.matches("^redis 127%.0%.0%.1:%d+: ", err)
           assert.matches(c[2], err, 1, true)
-          local ok, uerr = c[1]:update(function() end)
+          local ok, uerr = c[1]:update_account(k, function() end)
           assert.is_nil(ok)
           assert.matches(c[2], uerr, 1, true)
           assert.falsy(uerr:find("secret", 1, true))
@@ -264,7 +355,7 @@ describe("growatt.store_redis", function()
       assert.equal(1, stats.logins)
       assert.equal(41, stats.requests)
       assert.equal(40, S.count("PlantListAPI.do"))
-      local acc = stored().accounts[store.key(url, "demo")]
+      local acc = account("demo")
       assert.equal(1, acc.logins)
       local counted = 0
       for _, n in pairs(acc.requests) do counted = counted + n end
@@ -287,7 +378,7 @@ describe("growatt.store_redis", function()
       local back, err = first:login("locked", "locked-password")
       assert.is_nil(back)
       assert.equal("locked", err.kind)
-      local until_ = stored().accounts[store.key(url, "locked")].locked_until
+      local until_ = account("locked").locked_until
       assert.is_true(until_ > os.time() + 23 * 3600)
       H.write(dir .. "/other.lua", H.script({
         "local growatt = require('growatt')",
@@ -340,7 +431,7 @@ describe("growatt.store_redis", function()
       redis:start()
       assert(b:login("demo", PASSWORD))
       assert.equal(1, S.stats().logins)
-      assert.equal(1, stored().accounts[store.key(url, "demo")].logins)
+      assert.equal(1, account("demo").logins)
       assert(a:plant_list(login.user.id)) -- a takes up b's session: no login
       assert.equal(1, S.stats().logins)
     end)
@@ -480,7 +571,7 @@ describe("growatt.store_redis", function()
       assert.same({ ok = 40 }, kinds(out))
       assert.equal(1, S.stats().logins)
       assert.equal(41, S.stats().requests)
-      assert.equal(1, stored().accounts[store.key(url, "demo")].logins)
+      assert.equal(1, account("demo").logins)
     end)
 
     it("keep one budget between them", function()

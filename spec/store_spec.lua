@@ -2,6 +2,7 @@
 -- unreadable files read as empty state, a writer killed mid-write leaves a whole file); what
 -- a store reads is untrusted (store.sanitise, the size bound); the file store writes request
 -- counts at most once a second, sees another process's writes at once, and loses none.
+-- Per-account stores: load_account and the salt go through the store where it has them.
 local store = require("growatt.store")
 local json = require("growatt.json")
 local core = require("growatt.core")
@@ -116,6 +117,41 @@ describe("store", function()
         assert.is_true(store.valid_salt(st.salt))
       end
       assert.has_error(function() core.verifier("short", hash) end)
+    end)
+
+    it("load_account reads one account: the store's own load_account, else the whole state", function()
+      local s, k = store.memory(), store.key("https://h/", "demo")
+      assert.is_nil((store.load_account(s, k)))
+      assert(s:save({ salt = ("ab"):rep(32), accounts = { [k] = { user_id = 1 }, other = { user_id = 3 } } }))
+      local acc, state = store.load_account(s, k)
+      assert.same({ user_id = 1 }, acc)
+      assert.equal(("ab"):rep(32), state.salt)
+      local asked = {}
+      local per = { load_account = function(_, key)
+        asked[#asked + 1] = key
+        return { user_id = 2 }, ("cd"):rep(32)
+      end }
+      acc, state = store.load_account(per, k)
+      assert.same({ { user_id = 2 }, { salt = ("cd"):rep(32) }, { k } }, { acc, state, asked })
+    end)
+
+    it("a verifier's new salt is kept through the store's salt method where it has one", function()
+      local kept
+      local per = { salt = function(_, fresh)
+        kept = kept or fresh
+        return kept
+      end }
+      local hash = core.hash_password("demo-password")
+      local a, b = {}, {}
+      local v = store.verifier(a, hash, per)
+      assert.is_true(store.valid_salt(kept))
+      assert.equal(kept, a.salt)
+      assert.equal(v, store.verifier(b, hash, per)) -- the first salt stays
+      assert.equal(kept, b.salt)
+      -- a store that cannot keep one: a fresh salt all the same (recording the login fails later)
+      local c = {}
+      store.verifier(c, hash, { salt = function() return nil, "down" end })
+      assert.is_true(store.valid_salt(c.salt))
     end)
   end)
 

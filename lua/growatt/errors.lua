@@ -91,7 +91,11 @@ end
 local Misuse = { __name = "growatt.Misuse" }
 Misuse.__tostring = function(m) return m.message end
 
---- `msg` without the "file:line: " position Lua put in front of it.
+local pack = table.pack or function(...) return { n = select("#", ...), ... } end
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+
+--- `msg` without the "file:line: " position Lua put in front of it (the one place that
+-- knows that pattern).
 function errors.strip(msg)
   return (tostring(msg):gsub("^[^:\n]*:%d+: ", ""))
 end
@@ -102,15 +106,41 @@ function errors.misuse(fmt, ...)
   error(setmetatable({ message = string.format(fmt, ...) }, Misuse), 0)
 end
 
---- `fn` as a public function: whatever misuse it raises (errors.misuse, or a positioned
--- message of errors.check) is raised again at its caller's line, without the inside's
--- position. Returns fn's first value (the constructors' object).
+local function bad_argument(name, fname, expected, got)
+  return string.format("bad argument '%s' to '%s' (%s expected, got %s)", name, fname, expected, got)
+end
+
+--- Raises a misuse "bad argument" error: argument `name` of `fname` was not what `expected`
+-- says (`got` shows what it was).
+function errors.bad_argument(name, fname, expected, got)
+  error(setmetatable({ message = bad_argument(name, fname, expected, got) }, Misuse), 0)
+end
+
+-- The message of what a boundary caught: a misuse's own, any other without its position.
+local function caught(v)
+  if getmetatable(v) == Misuse then return v.message end
+  return errors.strip(v)
+end
+
+--- `fn` as a public function: whatever misuse it raises (errors.misuse, errors.check, or any
+-- positioned message) is raised again at its caller's line, without the inside's position.
+-- Returns all of fn's values.
 function errors.boundary(fn)
+  return function(...)
+    local r = pack(pcall(fn, ...))
+    if not r[1] then error(caught(r[2]), 2) end -- not a tail call: level 2 is the caller's line in every Lua
+    return unpack(r, 2, r.n)
+  end
+end
+
+--- `fn` as what a public method calls first-hand (in an expression or a statement, never as a
+-- tail call): misuse is raised at the line that called the method. Returns fn's first value
+-- only, and makes no table per call (request builders are on every call's path).
+function errors.method_boundary(fn)
   return function(...)
     local ok, v = pcall(fn, ...)
     if ok then return v end
-    if getmetatable(v) == Misuse then v = v.message else v = errors.strip(v) end
-    error(v, 2) -- not a tail call: level 2 is the caller's line in every Lua
+    error(caught(v), 3) -- 1 this function, 2 the method, 3 the line that called the method
   end
 end
 
@@ -126,8 +156,10 @@ function errors.check_options(fname, opts, types)
   end
 end
 
---- Checks an argument's Lua type and raises a clear message when it is wrong.
--- `types` is a type name or a list of them; `level` is relative to the checking function.
+--- Checks an argument's Lua type: returns `value`, or raises "bad argument" at the line that
+-- called the checking function (as luaL_argerror does), or inside a boundary at the line
+-- that called the boundary's function. `types` is a type name or a list of them. `level`
+-- (relative to the checking function) is for public functions that have no boundary yet.
 function errors.check(value, types, name, fname, level)
   local t = type(value)
   if type(types) == "string" then
@@ -138,8 +170,7 @@ function errors.check(value, types, name, fname, level)
     end
     types = table.concat(types, " or ")
   end
-  error(string.format("bad argument '%s' to '%s' (%s expected, got %s)", name, fname, types, t),
-    (level or 1) + 2)
+  error(bad_argument(name, fname, types, t), (level or 1) + 2)
 end
 
 return errors

@@ -28,6 +28,12 @@ end
 
 -- Runs fn over the account stored under `key` (store.key).
 function account.update(api, key, fn)
+  if api.store.update_account then
+    return api.store:update_account(key, function(acc)
+      acc.requests = acc.requests or {}
+      fn(acc)
+    end)
+  end
   return store.update(api.store, function(state)
     fn(account_of(state, key))
     return state

@@ -48,9 +48,7 @@ end
 -- The stored account of `name` at the origin of `url` (nil when there is none), and the
 -- state it was loaded from.
 local function stored(api, url, name)
-  local state = api.store:load()
-  local acc = type(state.accounts) == "table" and state.accounts[store.key(url, name)]
-  return type(acc) == "table" and acc or nil, state
+  return store.load_account(api.store, store.key(url, name))
 end
 
 -- Whether this Api may take up the stored account's session: it is live and the hash of

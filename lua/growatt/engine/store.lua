@@ -15,6 +15,21 @@
 --   store.problems                 (optional) { count, last = { message, at } }: what the
 --                                  store dropped from what it read (store.sanitise)
 --
+-- Stores that keep each account apart (Redis, the nginx shared dict) also have these, and
+-- the policy then reads and changes one account at a time, never the whole state:
+--
+--   store:load_account(key) -> account, salt[, message]   a fresh copy of the account
+--                                  under `key` (store.key), {} when there is none or it
+--                                  cannot be read (then with a message), and the store's
+--                                  salt (nil when none or unreadable)
+--   store:update_account(key, fn) -> account | nil, message   account = fn(account) or
+--                                  account, saved, as one step (fn may run more than once);
+--                                  an account left empty is deleted
+--   store:salt(fresh)   -> salt | nil, message   the store's salt, `fresh` saved first when
+--                                  it has none (the first salt saved stays)
+--
+-- The others (memory, file) go through the whole state (store.load_account, store.verifier).
+--
 -- The state is plain data only (tables, strings, numbers, booleans; string keys), so any
 -- store can keep it as one JSON document:
 --
@@ -38,10 +53,11 @@
 -- Accounts are keyed by user name and server origin (store.key), so several accounts, a
 -- user on several servers, and several processes can share one store, and a session is
 -- never sent to another server than the one that made it. The policy (growatt.engine.policy)
--- changes the state only through store.update, in one short read-modify-write per change,
--- so a second process sees a lock at once. Credentials (password, hash) are never stored:
--- a verifier (HMAC-SHA256 of the hash, keyed by the salt) lets a login prove its password
--- against a stored session, and a stolen store gives nothing that logs in.
+-- changes the state only through store.update (or update_account), in one short
+-- read-modify-write per change, so a second process sees a lock at once. Credentials
+-- (password, hash) are never stored: a verifier (HMAC-SHA256 of the hash, keyed by the
+-- salt) lets a login prove its password against a stored session, and a stolen store gives
+-- nothing that logs in.
 --
 -- What a store reads is untrusted input (store.sanitise): a field of the wrong type is
 -- dropped, an account that is not an object is an empty account, and what was dropped is
@@ -51,8 +67,17 @@
 
 local core = require("growatt.core")
 local json = require("growatt.json")
+local shape = require("growatt.engine.store_shape")
 
 local store = {}
+
+-- The state's shape (growatt.engine.store_shape): valid_salt, is, ACCOUNT_FIELDS,
+-- STATE_FIELDS, sanitise, checked, checked_account.
+local SHAPE = { "valid_salt", "is", "ACCOUNT_FIELDS", "STATE_FIELDS", "sanitise", "checked", "checked_account" }
+for _, k in ipairs(SHAPE) do
+  store[k] = shape[k]
+end
+local note = shape.note
 
 store.MAX_FILE = 1024 * 1024 -- bytes: a larger state file is not read (and reads as empty)
 store.FLUSH_INTERVAL = 1     -- seconds: request counters alone are written at most this often
@@ -103,183 +128,38 @@ function store.key(url, username)
   return username .. "@" .. store.origin(url)
 end
 
---- Whether `s` is a salt as the stores keep it: 64 lowercase hex digits.
-function store.valid_salt(s)
-  return type(s) == "string" and #s == 64 and not s:find("[^0-9a-f]")
-end
-
 --- The verifier of a password hash under the state's salt; a state without a valid salt
--- gets a new one first (saved by the caller's next update, or by `s`, when given).
+-- gets a new one first (saved by the caller's next update, or by `s`, when given: through
+-- its salt method where it has one, else in its state).
 function store.verifier(state, hash, s)
   if not store.valid_salt(state.salt) then
-    local fresh = core.salt()
-    local saved = s and store.update(s, function(st)
-      if not store.valid_salt(st.salt) then st.salt = fresh end
-      return st
-    end)
-    state.salt = saved and store.valid_salt(saved.salt) and saved.salt or fresh
+    local fresh, saved = core.salt(), nil
+    if s and s.salt then
+      saved = s:salt(fresh)
+    elseif s then
+      saved = store.update(s, function(st)
+        if not store.valid_salt(st.salt) then st.salt = fresh end
+        return st
+      end)
+      saved = saved and saved.salt
+    end
+    state.salt = store.valid_salt(saved) and saved or fresh
   end
   return core.verifier(state.salt, hash)
 end
 
----------------------------------------------------------------------------
--- The state's shape, checked on every load: a value that fails its check is dropped.
-
-local function finite(v) return type(v) == "number" and v == v and v > -math.huge and v < math.huge end
-
--- Set when plain() drops a part of a table.
-local lossy = false
-
--- JSON data with no number JSON cannot hold (inf, nan): v, what is not such data dropped
--- from it in place, or nil when v itself is not.
-local function plain(v)
-  local t = type(v)
-  if t == "number" then return finite(v) and v or nil end
-  if t == "string" or t == "boolean" or v == json.null then return v end
-  if t ~= "table" then return nil end
-  for k, x in pairs(v) do
-    local clean = nil
-    if type(k) == "string" or finite(k) then clean = plain(x) end
-    if clean == nil then lossy = true end
-    v[k] = clean
+--- The account under `key` (store.key; nil when there is none) and a state holding the
+-- store's salt (the state loaded, for stores without load_account).
+function store.load_account(s, key)
+  local acc, state
+  if s.load_account then
+    state = {}
+    acc, state.salt = s:load_account(key)
+  else
+    state = s:load()
+    acc = type(state.accounts) == "table" and state.accounts[key]
   end
-  return v
-end
-
--- Each check returns the clean value (cleaned in place), or nil when v has the wrong shape.
-local is = {}
-function is.number(v) return finite(v) and v or nil end
-function is.string(v) return type(v) == "string" and v or nil end
-function is.table(v) return type(v) == "table" and plain(v) or nil end
--- { ["<number>"] = count >= 0 }; any entry of another shape makes the whole field wrong.
-function is.counts(v)
-  if type(v) ~= "table" then return nil end
-  for k, n in pairs(v) do
-    if type(k) ~= "string" or not tonumber(k) or not finite(n) or n < 0 then return nil end
-  end
-  return v
-end
--- { [request key] = epoch seconds > 0 }: the request windows.
-function is.ends(v)
-  if type(v) ~= "table" then return nil end
-  for k, n in pairs(v) do
-    if type(k) ~= "string" or not finite(n) or n <= 0 then return nil end
-  end
-  return v
-end
--- 64 lowercase hex digits: a salt or a verifier.
-function is.hex64(v) return store.valid_salt(v) and v or nil end
--- { [verifier] = { count, next_try } }: any entry of another shape makes the whole field wrong.
-function is.refused(v)
-  if type(v) ~= "table" then return nil end
-  for k, r in pairs(v) do
-    if not is.hex64(k) or type(r) ~= "table" or not finite(r.count) or not finite(r.next_try) then return nil end
-  end
-  return v
-end
-store.is = is
-
--- A field's name for a message: only the names the store knows (the rest came from the file).
-local function label(kind, k, known)
-  return kind .. (known[k] and " '" .. k .. "'" or " of another name")
-end
-
--- Cleans the object t in place: each field passes its check in `fields` (or plain), or is
--- dropped and named in problems.
-local function clean_record(t, fields, kind, problems)
-  for k, v in pairs(t) do
-    local clean
-    if type(k) ~= "string" then
-      problems[#problems + 1] = "a " .. kind .. " whose name is not a string was dropped"
-    else
-      lossy = false
-      clean = (fields[k] or plain)(v, problems)
-      local what = label(kind, k, fields)
-      if clean == nil then problems[#problems + 1] = what .. " had the wrong type: dropped" end
-      if lossy then problems[#problems + 1] = what .. " held values that are not JSON: dropped" end
-    end
-    t[k] = clean
-  end
-  return t
-end
-
--- An object whose fields pass the checks in `fields`.
-function is.record(fields)
-  return function(v, problems)
-    if type(v) == "table" then return clean_record(v, fields, "field", problems) end
-  end
-end
-
---- The fields of an account and the check of each (store.is); a field not listed is kept
--- as it is (plain JSON data).
-store.ACCOUNT_FIELDS = {
-  user_id = is.number,
-  cookies = is.string,
-  login = is.table,
-  last_login = is.number,
-  locked_until = is.number,
-  logins = is.number,
-  requests = is.counts,
-  verifier = is.hex64,
-  refused = is.refused,
-  windows = is.ends,
-}
-
--- { [user name] = account }: an account that is not an object is an empty one.
-function is.accounts(v, problems)
-  if type(v) ~= "table" then return nil end
-  for name, acc in pairs(v) do
-    if type(name) ~= "string" then
-      problems[#problems + 1] = "an account whose name is not a string was dropped"
-      v[name] = nil
-    elseif type(acc) ~= "table" then
-      problems[#problems + 1] = "an account that is not an object was read as empty"
-      v[name] = {}
-    else
-      clean_record(acc, store.ACCOUNT_FIELDS, "account field", problems)
-    end
-  end
-  lossy = false -- said field by field already
-  return v
-end
-
---- The fields of the state's top level and their checks; other fields are kept as they are.
-store.STATE_FIELDS = {
-  accounts = is.accounts,
-  salt = is.hex64,
-  -- the command-line tool's record of the last login (growatt.cli)
-  cli = is.record({ username = is.string, server_url = is.string }),
-}
-
---- Cleans a state as read from a store, in place, and returns it (a new table when it was
--- not one) and the list of what was wrong (nil when nothing): a state that is not an object
--- is empty, names other than strings are dropped, and so is every field that fails its check
--- (store.ACCOUNT_FIELDS, store.STATE_FIELDS). Never raises. The messages name the fields
--- the store knows, never values or user names.
-function store.sanitise(state)
-  local problems = {}
-  if type(state) ~= "table" then
-    if state ~= nil then problems[1] = "the state is not an object: read as empty" end
-    return {}, problems[1] and problems
-  end
-  local out = clean_record(state, store.STATE_FIELDS, "field", problems)
-  return out, problems[1] and problems
-end
-
--- Counts what a store dropped, once per load that found it: store.problems.
-local function note(s, problems, what)
-  if not problems then return end
-  local p = s.problems or { count = 0 }
-  s.problems = p
-  p.count = p.count + #problems
-  p.last = { message = (what and what .. ": " or "") .. table.concat(problems, "; "), at = os.time() }
-end
-
---- Sanitises a state read by the store `s` and notes what was dropped in s.problems.
-function store.checked(s, state, what)
-  local clean, problems = store.sanitise(state)
-  note(s, problems, what)
-  return clean
+  return type(acc) == "table" and acc or nil, state
 end
 
 --- Runs fn over the store's state and saves the result: the store's own update if it has

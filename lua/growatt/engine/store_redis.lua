@@ -5,123 +5,50 @@
 --   local store_redis = require("growatt.store_redis")
 --   local api = growatt.new{ store = store_redis.new{ host = "10.0.0.5", password = "..." } }
 --
--- The whole state is one JSON document under the key `<prefix>state`; update(fn) is one
--- optimistic transaction on the server (WATCH, GET, fn, MULTI, SET, EXEC), tried again
--- while another host changed the document in between, until `timeout` has passed. Every
--- write sets the key's TTL again, so the state of an account nobody uses any more expires
--- by itself. What the key holds is untrusted: a value that is not a JSON object loads as
--- empty state, and growatt.store's sanitiser (where there is one) checks the rest.
+-- Each account (a user at one server, growatt.store.key) is one JSON document under its
+-- own key, `<prefix>account:<origin>/<user>`
+-- (growatt:account:https://openapi.growatt.com:443/demo, say),
+-- and the salt of the verifiers is under `<prefix>salt`. update_account(key, fn) is one
+-- optimistic transaction on the account's key alone (WATCH, GET, fn, MULTI, SET EX, EXEC),
+-- tried again while another host changed it in between, until `timeout` has passed. Every
+-- write sets the account's TTL from what it holds (Redis:ttl_of): a session lives `ttl`
+-- (7 days) after the last write, request counts and windows `window` (a day) after the
+-- newest, a lock until its end; so a dead session and old windows expire by themselves.
+-- The salt has no TTL. What a key holds is untrusted: a value that is not a JSON object
+-- loads as an empty account, and growatt.store's sanitiser checks the rest. The single
+-- document `<prefix>state` of earlier versions is ignored (it expires by its own TTL).
 --
--- The Redis client is a small one of our own (RESP2 over LuaSocket, or over nginx's
--- cosockets in nginx's event loop, where LuaSocket would block), so the store runs the same
--- under Lua 5.1 to 5.4, LuaJIT, nginx worker threads and nginx's event loop. No TLS:
--- neither LuaSocket nor the worker threads' VMs have it (see docs/several-hosts.md).
+-- The Redis client is a small one of our own (growatt.engine.redis: RESP2 over LuaSocket,
+-- or over nginx's cosockets in nginx's event loop), so the store runs the same under Lua
+-- 5.1 to 5.4, LuaJIT, nginx worker threads and nginx's event loop. No TLS: neither
+-- LuaSocket nor the worker threads' VMs have it (see docs/several-hosts.md).
 --
--- Failures come back as `nil, message` from save, update, lock and unlock, and as
--- `{}, message` from load; the session policy turns them into errors of kind `store`.
+-- Failures come back as `nil, message` from update_account, salt, save, lock and unlock,
+-- as `{}, nil, message` from load_account and `{}, message` from load; the session policy
+-- turns them into errors of kind `store`.
 
 local core = require("growatt.core")
 local json = require("growatt.json")
 local store = require("growatt.engine.store")
+local redis = require("growatt.engine.redis")
+
+local NULL, pause, with_conn = redis.NULL, redis.pause, redis.with_conn
 
 local M = {}
 
 --- Options of store_redis.new, their Lua types and defaults.
 M.OPTIONS = {
   host = "string", port = "number", user = "string", password = "string", db = "number",
-  prefix = "string", timeout = "number", ttl = "number", grace = "number",
+  prefix = "string", timeout = "number", ttl = "number", window = "number", grace = "number",
 }
 M.DEFAULTS = {
   host = "127.0.0.1", port = 6379, db = 0, prefix = "growatt:",
   timeout = 1,          -- seconds: every connect, send and receive; update tries this long
-  ttl = 7 * 24 * 3600,  -- seconds the state lives after its last write (over a lock's 24 h)
+  ttl = 7 * 24 * 3600,  -- seconds a stored session lives after its account's last write
+  window = 24 * 3600,   -- seconds: the longest window an account counts in (budget, request
+                        -- windows, a refused password remembered past its back-off)
   grace = 30,           -- seconds reads with a session in hand go on while Redis is away
 }
-
--- The kinds of socket: nginx's cosockets where the running phase has them, else LuaSocket.
-local COSOCKET_PHASES = { rewrite = true, access = true, content = true, timer = true }
-
-local function event_loop()
-  local ngx = rawget(_G, "ngx")
-  return ngx and ngx.socket and ngx.get_phase and COSOCKET_PHASES[ngx.get_phase()] and ngx or nil
-end
-
-local function pause(seconds)
-  local ngx = event_loop()
-  if ngx then ngx.sleep(seconds) else core.sleep(seconds) end
-end
-
----------------------------------------------------------------------------
--- RESP2 over one connection
-
-local Conn = {}
-Conn.__index = Conn
-
--- An argument as Redis reads it: numbers without a fraction part ("3600", not "3600.0").
-local function arg(v)
-  if type(v) == "number" then return string.format("%.0f", v) end
-  return v
-end
-
-local function encode(args)
-  local out = { "*" .. #args .. "\r\n" }
-  for i = 1, #args do
-    local a = arg(args[i])
-    out[#out + 1] = "$" .. #a .. "\r\n" .. a .. "\r\n"
-  end
-  return table.concat(out)
-end
-
-local NULL = false -- a null bulk string or array (GET of a missing key, an aborted EXEC)
-
--- One reply: its value, or nil and a message (`server` true when Redis itself said no).
-function Conn:read()
-  local line, err = self.sock:receive("*l")
-  if not line then return nil, err end
-  self.replies = self.replies + 1
-  local kind, rest = line:sub(1, 1), line:sub(2)
-  if kind == "+" then return rest end
-  if kind == "-" then return nil, rest, true end
-  local n = tonumber(rest)
-  if kind == ":" and n then return n end
-  if kind == "$" and n then
-    if n < 0 then return NULL end
-    local data, rerr = self.sock:receive(n + 2)
-    if not data then return nil, rerr end
-    return data:sub(1, n)
-  end
-  if kind == "*" and n then
-    if n < 0 then return NULL end
-    local list = {}
-    for i = 1, n do
-      local v, verr, server = self:read()
-      if v == nil and not server then return nil, verr end
-      list[i] = v == nil and { error = verr } or v
-    end
-    return list
-  end
-  return nil, "not a Redis reply: " .. line:sub(1, 40)
-end
-
---- Sends commands (each a list of arguments) at once and reads their replies: the last
--- reply, or nil, a message and whether Redis itself refused (any of them).
-function Conn:call(...)
-  local commands = { ... }
-  local text = {}
-  for i, c in ipairs(commands) do text[i] = encode(c) end
-  local ok, err = self.sock:send(table.concat(text))
-  if not ok then return nil, err end
-  local value
-  for i = 1, #commands do
-    local v, rerr, server = self:read()
-    if v == nil then
-      if not server then return nil, rerr end
-      return nil, commands[i][1] .. ": " .. rerr, true
-    end
-    value = v
-  end
-  return value
-end
 
 ---------------------------------------------------------------------------
 -- The store
@@ -129,9 +56,6 @@ end
 local Redis = {}
 Redis.__index = Redis
 M.Redis = Redis
-
--- Passwords by store, out of the store object, which users may print (weak keys).
-local secrets = setmetatable({}, { __mode = "k" })
 
 --- A store over the Redis at opts.host:opts.port (see M.OPTIONS); raises on a wrong option.
 function M.new(opts)
@@ -146,7 +70,7 @@ function M.new(opts)
   for k, v in pairs(M.DEFAULTS) do
     if o[k] == nil then o[k] = v end
   end
-  for _, k in ipairs({ "port", "db", "ttl" }) do
+  for _, k in ipairs({ "port", "db", "ttl", "window" }) do
     if o[k] ~= math.floor(o[k]) or o[k] < (k == "db" and 0 or 1) then
       error("store_redis.new: option '" .. k .. "' must be a whole number" .. (k == "db" and " >= 0" or " > 0"), 2)
     end
@@ -157,9 +81,8 @@ function M.new(opts)
   -- the password stays out of the object, which users may print
   local secret = o.password
   o.password = nil
-  o.key = o.prefix .. "state"
   local self = setmetatable(o, Redis)
-  secrets[self] = secret
+  redis.secret(self, secret)
   return self
 end
 
@@ -180,160 +103,174 @@ function M.shared(opts)
   return shared[key]
 end
 
-local function where(self) return "redis " .. self.host .. ":" .. arg(self.port) end
-
--- A new connection, authenticated and on its database, or nil and a message.
-local function connect(self)
-  local ngx = event_loop()
-  local sock
-  if ngx then
-    sock = ngx.socket.tcp()
-    sock:settimeout(self.timeout * 1000)
-  else
-    local ok, socket = pcall(require, "socket")
-    if not ok then return nil, "LuaSocket is not installed (apt-get install lua-socket)" end
-    sock = socket.tcp()
-    sock:settimeout(self.timeout)
-  end
-  -- pooled connections are authenticated: the pool is keyed by the whole identity
-  local pool = ngx and { pool = table.concat({ self.host, arg(self.port), arg(self.db), self.user or "",
-    ngx.md5(secrets[self] or "") }, ":") }
-  local ok, err = sock:connect(self.host, self.port, pool)
-  if not ok then
-    sock:close()
-    return nil, "cannot connect: " .. tostring(err)
-  end
-  local conn = setmetatable({ sock = sock, pooled = ngx ~= nil, replies = 0 }, Conn)
-  if ngx and sock:getreusedtimes() > 0 then
-    conn.reused = true
-    return conn
-  end
-  local setup = {}
-  local secret = secrets[self]
-  if secret then setup[1] = self.user and { "AUTH", self.user, secret } or { "AUTH", secret } end
-  if self.db ~= 0 then setup[#setup + 1] = { "SELECT", self.db } end
-  if #setup > 0 then
-    local done, serr = conn:call((table.unpack or unpack)(setup)) -- luacheck: ignore 143
-    if not done then
-      sock:close()
-      return nil, serr
-    end
-  end
-  return conn
-end
-
--- Runs fn(conn) on `conn`; a failed connection is closed. Returns fn's results, or nil, a
--- message and whether the connection had been used before and broke (not timed out) before
--- any reply: a Redis restarted since; nothing was done, so the call may go again on a new
--- connection.
-local function run_on(self, conn, fn)
-  local old = conn.reused
-  conn.replies, conn.reused = 0, true
-  local ok, a, b = pcall(fn, conn)
-  if ok and a ~= nil then
-    if conn.pooled then conn.sock:setkeepalive(10000, 32) end
-    return a, b
-  end
-  conn.sock:close()
-  if self.conn == conn then self.conn = nil end
-  if not ok then error(a, 0) end
-  return nil, where(self) .. ": " .. tostring(b), old and conn.replies == 0 and not tostring(b):find("timeout", 1, true)
-end
-
--- Runs fn(conn) on a connection: this store's own one outside nginx's event loop (kept
--- open between calls), a pooled cosocket inside it. Returns fn's results, or nil and a
--- message that says which Redis.
-local function with_conn(self, fn)
-  for _ = 1, 2 do
-    local conn = not event_loop() and self.conn or nil
-    if not conn then
-      local err
-      conn, err = connect(self)
-      if not conn then return nil, where(self) .. ": " .. err end
-      if not conn.pooled then self.conn = conn end
-    end
-    local a, b, again = run_on(self, conn, fn)
-    if not again then return a, b end
-  end
-  return nil, where(self) .. ": the connection broke twice"
-end
-
--- A GET's reply, where a key of another type (a list, say) reads as no state at all.
+-- A GET's reply, where a key of another type (a list, say) reads as no account at all.
 local function unshaped(text, err, server)
   if text == nil and server and tostring(err):find("WRONGTYPE", 1, true) then return NULL end
   return text, err
 end
 
--- The state in `text` (a GET reply), checked (growatt.store.sanitise: what has the wrong
--- shape is dropped and noted in self.problems); {} when there is none or it is not JSON.
+-- The account in `text` (a GET reply), checked (growatt.store's sanitiser: what has the
+-- wrong shape is dropped and noted in self.problems); {} when there is none.
 local function decode(self, text)
   if type(text) ~= "string" then return {} end -- no key (or one of another type)
-  local state = json.decode(text)
-  if state == nil then state = false end -- not JSON: said as such
-  return store.checked(self, state, "redis")
+  local acc = json.decode(text)
+  if acc == nil then acc = false end -- not JSON: said as such
+  return store.checked_account(self, acc, "redis")
 end
 
---- The whole state, or {} and a message when Redis cannot be read.
-function Redis:load()
-  local text, err = with_conn(self, function(c) return unshaped(c:call({ "GET", self.key })) end)
-  if text == nil then return {}, err end
-  return decode(self, text)
+--- The Redis key of the account `key` (store.key, "user@origin"): `<prefix>account:<origin>/<user>`.
+function Redis:account_key(key)
+  local user, origin = key:match("^(.*)@([^@]*)$")
+  if not user then user, origin = key, "" end
+  return self.prefix .. "account:" .. origin .. "/" .. user
 end
 
-local function encode_state(state)
-  local text, err = json.encode(state)
-  if not text then return nil, "state is not plain data: " .. err end
-  return text
+-- The store.key of a Redis key made by account_key, or nil.
+local function store_key(self, rkey)
+  local rest = rkey:sub(#self.prefix + #"account:" + 1)
+  local origin, user = rest:match("^(%a[%w+.-]*://[^/]*)/(.*)$")
+  if not origin then origin, user = rest:match("^([^/]*)/(.*)$") end
+  return origin and user .. "@" .. origin
 end
 
---- Replaces the whole state (and sets its TTL again).
-function Redis:save(state)
-  local text, err = encode_state(state)
-  if not text then return nil, err end
-  local ok, serr = with_conn(self, function(c) return c:call({ "SET", self.key, text, "EX", self.ttl }) end)
-  if not ok then return nil, serr end
-  return true
-end
+--- The Redis key of the store's salt: `<prefix>salt`.
+function Redis:salt_key() return self.prefix .. "salt" end
 
--- One optimistic round: the new state, or NULL when another writer came between, or nil
--- and a message.
-local function attempt(self, c, fn)
-  local text, err = unshaped(c:call({ "WATCH", self.key }, { "GET", self.key }))
-  if text == nil then return nil, err end
-  local state = decode(self, text)
-  local ok, out = pcall(fn, state)
-  local new, eerr
-  if ok then
-    state = out or state
-    new, eerr = encode_state(state)
+local function finite(t) return type(t) == "number" and t == t and t > -math.huge and t < math.huge end
+
+--- Seconds the account `acc` is kept after a write at `now`: until the latest of the end of
+-- its session's life (`ttl` after the write, when it holds a session), the end of its lock,
+-- `window` past its newest request count, request window, login and refused password's
+-- next try; `window` when it holds none of these; never over ttl + window.
+function Redis:ttl_of(acc, now)
+  local last, window = now, self.window
+  local function at(t) if finite(t) and t > last then last = t end end
+  local function each(t, f)
+    if type(t) == "table" then for k, v in pairs(t) do f(k, v) end end
   end
-  if not new then
+  if type(acc.cookies) == "string" and acc.cookies ~= "" then at(now + self.ttl) end
+  if finite(acc.locked_until) then at(acc.locked_until + 1) end
+  if finite(acc.last_login) then at(acc.last_login + window) end
+  each(acc.requests, function(k) at((tonumber(k) or 0) + window + window / 24) end)
+  each(acc.windows, function(_, t) if finite(t) then at(t + window) end end)
+  each(acc.refused, function(_, r) if type(r) == "table" and finite(r.next_try) then at(r.next_try + window) end end)
+  if last == now then return window end
+  return math.max(1, math.min(math.ceil(last - now), self.ttl + window))
+end
+
+-- The command that writes `acc` under the Redis key `rkey` with its TTL (a DEL when the
+-- account is empty), or nil and a message.
+local function write_command(self, rkey, acc)
+  if type(acc) ~= "table" or next(acc) == nil then return { "DEL", rkey } end
+  local text, err = json.encode(acc)
+  if not text then return nil, "state is not plain data: " .. err end
+  return { "SET", rkey, text, "EX", self:ttl_of(acc, core.now()) }
+end
+
+--- The account under `key` (store.key), {} when there is none, and the store's salt (nil
+-- when none); {} and a message when Redis cannot be read. One round trip (MGET).
+function Redis:load_account(key)
+  local got, err = with_conn(self, function(c) return c:call({ "MGET", self:account_key(key), self:salt_key() }) end)
+  if got == nil then return {}, nil, err end
+  return decode(self, got[1]), store.valid_salt(got[2]) and got[2] or nil
+end
+
+--- The store's salt; `fresh` is saved first when it has none (SET NX), so the first stays.
+function Redis:salt(fresh)
+  local k = self:salt_key()
+  local salt, err = with_conn(self, function(c)
+    if fresh then return c:call({ "SET", k, fresh, "NX" }, { "GET", k }) end
+    return c:call({ "GET", k })
+  end)
+  if salt == nil then return nil, err end
+  return store.valid_salt(salt) and salt or nil
+end
+
+-- One optimistic round on the account key `rkey`: the new account, or NULL when another
+-- writer came between, or nil and a message.
+local function attempt(self, c, rkey, fn)
+  local text, err = unshaped(c:call({ "WATCH", rkey }, { "GET", rkey }))
+  if text == nil then return nil, err end
+  local acc = decode(self, text)
+  local ok, out = pcall(fn, acc)
+  local command, eerr
+  if ok then
+    acc = out or acc
+    command, eerr = write_command(self, rkey, acc)
+  end
+  if not command then
     c:call({ "UNWATCH" })
     if not ok then error(out, 0) end
     return nil, eerr
   end
-  local done, xerr = c:call({ "MULTI" }, { "SET", self.key, new, "EX", self.ttl }, { "EXEC" })
+  local done, xerr = c:call({ "MULTI" }, command, { "EXEC" })
   if done == nil then return nil, xerr end
   if done == NULL then return NULL end
-  if type(done[1]) == "table" then return nil, "SET: " .. tostring(done[1].error) end
-  return state
+  if type(done[1]) == "table" then return nil, command[1] .. ": " .. tostring(done[1].error) end
+  return acc
 end
 
---- load, state = fn(state) or state, save, as one transaction on the server; tried again
--- while other writers come between, for `timeout` seconds. Returns the new state, or nil
--- and a message. fn may run more than once, each time on a freshly loaded state.
-function Redis:update(fn)
+--- load_account, acc = fn(acc) or acc, save with its TTL, as one transaction on the
+-- server (WATCH, GET, fn, MULTI, SET EX, EXEC) on the account's key alone; tried again
+-- while other writers come between, for `timeout` seconds. Returns the new account, or nil
+-- and a message. fn may run more than once, each time on a freshly loaded account.
+function Redis:update_account(key, fn)
+  local rkey = self:account_key(key)
   return with_conn(self, function(c)
     local deadline = core.now() + self.timeout
     while true do
-      local state, err = attempt(self, c, fn)
-      if state ~= NULL then return state, err end
+      local acc, err = attempt(self, c, rkey, fn)
+      if acc ~= NULL then return acc, err end
       if core.now() > deadline then
-        return nil, "the state kept changing under concurrent writers for " .. self.timeout .. " s"
+        return nil, "the account kept changing under concurrent writers for " .. self.timeout .. " s"
       end
       pause(0.001 + math.random() * 0.004)
     end
   end)
+end
+
+--- The whole state (growatt.store's interface): the salt and every account under the
+-- prefix (SCAN, then GET each); {} and a message when Redis cannot be read. For tools:
+-- the policy reads one account at a time (load_account).
+function Redis:load()
+  local state, err = with_conn(self, function(c)
+    local out, cursor = { accounts = {} }, "0"
+    out.salt = c:call({ "GET", self:salt_key() })
+    repeat
+      local page, serr = c:call({ "SCAN", cursor, "MATCH", self.prefix .. "account:*", "COUNT", 100 })
+      if not page then return nil, serr end
+      cursor = page[1]
+      for _, rkey in ipairs(page[2]) do
+        local key, text = store_key(self, rkey), unshaped(c:call({ "GET", rkey }))
+        if key and text then out.accounts[key] = decode(self, text) end
+      end
+    until cursor == "0"
+    out.salt = store.valid_salt(out.salt) and out.salt or nil
+    return out
+  end)
+  if not state then return {}, err end
+  return state
+end
+
+--- Saves the state's salt (when the store has none) and each of its accounts, with its
+-- TTL; deletes nothing. Returns true, or nil and a message.
+function Redis:save(state)
+  if type(state) ~= "table" then return nil, "state is not a table" end
+  if store.valid_salt(state.salt) then
+    local ok, err = self:salt(state.salt)
+    if ok == nil and err then return nil, err end
+  end
+  local commands = {}
+  for key, acc in pairs(type(state.accounts) == "table" and state.accounts or {}) do
+    local command, err = write_command(self, self:account_key(key), acc)
+    if not command then return nil, err end
+    commands[#commands + 1] = command
+  end
+  if #commands == 0 then return true end
+  local unpack_ = table.unpack or unpack -- luacheck: ignore 143
+  local ok, err = with_conn(self, function(c) return c:call(unpack_(commands)) end)
+  if not ok then return nil, err end
+  return true
 end
 
 -- 16 random bytes as hex, from the system's entropy (LuaJIT's math.random repeats per process).

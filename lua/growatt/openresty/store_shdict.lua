@@ -3,29 +3,29 @@
 --
 --   local key = require("growatt.store").key(server_url, "demo")   -- "demo@https://host:443"
 --   local store = require("growatt.store_shdict").new("growatt", key)
---   local state = store:load()            -- { salt = ..., accounts = { [key] = {...} } }
---   store:update(function(state) ... end) -- one read-modify-write, serialised across workers
+--   local acc, salt = store:load_account(key)            -- { cookies = ..., ... }, salt
+--   store:update_account(key, function(acc) ... end)  -- serialised across workers
 --
--- One store object serves one account (a user at one server; any string names it): its
--- state is one JSON document under the key "account:<key>". save() writes that account
--- only, so stores of other accounts in the same dict are never overwritten. The salt of
--- the verifiers is one per dict, under "salt": the first one saved stays. Runs inside nginx
--- only (LuaJIT).
+-- Each account (a user at one server; any string names it) is one JSON document under the
+-- key "account:<key>", so accounts never overwrite each other; the session policy reads
+-- and changes one account at a time (load_account, update_account). load() and save()
+-- serve the store's own account (`account`) as a whole state. The salt of the verifiers is
+-- one per dict, under "salt": the first one saved stays. Runs inside nginx only (LuaJIT).
 
 -- luacheck: globals ngx
 local json = require("growatt.json")
 local store = require("growatt.engine.store")
 
-local M = {}
+local store_shdict = {}
 
-M.LOCK_TTL = 2 -- seconds: a crashed holder of the update lock blocks others this long at most
+store_shdict.LOCK_TTL = 2 -- seconds: a crashed holder of the update lock blocks others this long at most
 
 local Shdict = {}
 Shdict.__index = Shdict
 
 --- A store for the account `account` (store.key) in the shared dict named `dict_name`;
 -- raises if nginx has no such lua_shared_dict.
-function M.new(dict_name, account)
+function store_shdict.new(dict_name, account)
   assert(type(dict_name) == "string", "store_shdict.new: dict_name must be a string")
   assert(type(account) == "string", "store_shdict.new: account must be a string")
   local dict = ngx.shared[dict_name]
@@ -33,48 +33,62 @@ function M.new(dict_name, account)
     error("growatt: no lua_shared_dict '" .. dict_name .. "' in nginx.conf (lua_shared_dict " ..
       dict_name .. " 1m;)", 2)
   end
-  return setmetatable({ dict = dict, account = account, key = "account:" .. account }, Shdict)
+  return setmetatable({ dict = dict, account = account }, Shdict)
 end
 
--- The account's state alone, decoded and checked (growatt.store.sanitise: what has the
--- wrong shape is dropped and noted in self.problems); nil when nothing is left.
-local function read(self)
-  local text = self.dict:get(self.key)
-  if text == nil then return nil end
-  local account = type(text) == "string" and json.decode(text) or false
-  local state = store.checked(self, { accounts = { [self.account] = account } }, "lua_shared_dict")
-  account = state.accounts[self.account]
-  if next(account) ~= nil then return account end
+-- The dict's key of the account `key`.
+local function dict_key(key) return "account:" .. key end
+
+-- The account under `key`, decoded and checked (growatt.store's sanitiser: what has the
+-- wrong shape is dropped and noted in self.problems); {} when there is none.
+local function read(self, key)
+  local text = self.dict:get(dict_key(key))
+  if text == nil then return {} end
+  return store.checked_account(self, type(text) == "string" and json.decode(text) or false, "lua_shared_dict")
 end
 
-function Shdict:load()
-  local salt = self.dict:get("salt")
-  return { salt = store.valid_salt(salt) and salt or nil, accounts = { [self.account] = read(self) } }
-end
-
--- Saves the state's salt when the dict has no valid one, and gives the state the one kept.
-local function save_salt(dict, state)
-  local kept = dict:get("salt")
-  if not store.valid_salt(kept) and store.valid_salt(state.salt) then
-    if kept ~= nil then dict:delete("salt") end
-    dict:add("salt", state.salt)
-    kept = dict:get("salt")
-  end
-  if store.valid_salt(kept) then state.salt = kept end
-end
-
-function Shdict:save(state)
-  if type(state) == "table" then save_salt(self.dict, state) end
-  local account = type(state) == "table" and type(state.accounts) == "table" and state.accounts[self.account]
-  if account == nil then
-    self.dict:delete(self.key)
+-- Writes the account `acc` under `key`, or deletes it when it is empty.
+local function write(self, key, acc)
+  if type(acc) ~= "table" or next(acc) == nil then
+    self.dict:delete(dict_key(key))
     return true
   end
-  local text, err = json.encode(account)
+  local text, err = json.encode(acc)
   if not text then return nil, "state is not plain data: " .. err end
-  local ok, serr = self.dict:set(self.key, text)
+  local ok, serr = self.dict:set(dict_key(key), text)
   if not ok then return nil, "lua_shared_dict: " .. tostring(serr) end
   return true
+end
+
+--- The account under `key` (store.key; {} when none) and the dict's salt (nil when none).
+function Shdict:load_account(key)
+  local salt = self.dict:get("salt")
+  return read(self, key), store.valid_salt(salt) and salt or nil
+end
+
+--- The dict's salt, `fresh` saved first when it has no valid one (the first saved stays).
+function Shdict:salt(fresh)
+  local kept = self.dict:get("salt")
+  if fresh and not store.valid_salt(kept) then
+    if kept ~= nil then self.dict:delete("salt") end
+    self.dict:add("salt", fresh)
+    kept = self.dict:get("salt")
+  end
+  return store.valid_salt(kept) and kept or nil
+end
+
+--- The state of this store's own account: { salt = ..., accounts = { [account] = ... } }.
+function Shdict:load()
+  local acc, salt = self:load_account(self.account)
+  return { salt = salt, accounts = { [self.account] = next(acc) ~= nil and acc or nil } }
+end
+
+--- Saves the state's salt (when the dict has none; the state then holds the one kept) and
+-- this store's own account of the state (deleted when the state has none).
+function Shdict:save(state)
+  if type(state) == "table" and store.valid_salt(state.salt) then state.salt = self:salt(state.salt) end
+  return write(self, self.account, type(state) == "table" and type(state.accounts) == "table"
+    and state.accounts[self.account] or nil)
 end
 
 -- Waits a moment for another holder of the update lock: ngx.sleep where the phase allows it
@@ -84,26 +98,27 @@ local function pause(seconds)
   require("growatt.core").sleep(seconds)
 end
 
---- load, fn, save under a lock key, so that two workers never interleave their changes.
--- Returns the new state, or nil and a message.
-function Shdict:update(fn)
-  local lock = "lock:" .. self.key
+--- The account under `key`, acc = fn(acc) or acc, saved (deleted when empty), under a lock
+-- key, so that two workers never interleave their changes. Returns the new account, or nil
+-- and a message.
+function Shdict:update_account(key, fn)
+  local lock = "lock:" .. dict_key(key)
   local waited = 0
-  while not self.dict:add(lock, true, M.LOCK_TTL) do
-    if waited > M.LOCK_TTL then return nil, "lua_shared_dict: the state stayed locked" end
+  while not self.dict:add(lock, true, store_shdict.LOCK_TTL) do
+    if waited > store_shdict.LOCK_TTL then return nil, "lua_shared_dict: the account stayed locked" end
     pause(0.001)
     waited = waited + 0.001
   end
-  local ok, state = pcall(function()
-    local s = self:load()
-    return fn(s) or s
+  local ok, acc = pcall(function()
+    local a = read(self, key)
+    return fn(a) or a
   end)
   local saved, err = true, nil
-  if ok then saved, err = self:save(state) end
+  if ok then saved, err = write(self, key, acc) end
   self.dict:delete(lock)
-  if not ok then error(state, 0) end
+  if not ok then error(acc, 0) end
   if not saved then return nil, err end
-  return state
+  return acc
 end
 
-return M
+return store_shdict
