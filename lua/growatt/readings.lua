@@ -24,6 +24,7 @@
 -- units (values and times), maps (the tables), record (a record out of replies), fetch
 -- (api:readings: which requests, in which rounds).
 
+local errors = require("growatt.errors")
 local units = require("growatt.readings.units")
 local maps = require("growatt.readings.maps")
 local record = require("growatt.readings.record")
@@ -34,7 +35,7 @@ local readings = {}
 readings.FIELDS = { "power_w", "pv_power_w", "energy_today_kwh", "energy_total_kwh", "battery_soc_pct",
                     "battery_power_w", "grid_power_w", "load_power_w", "online", "time", "epoch" }
 
-readings.parse = units.parse
+readings.parse = errors.boundary(units.parse)
 readings.epoch = units.epoch
 readings.V1_TYPES = maps.V1_TYPES
 readings.V4_TYPES = maps.V4_TYPES
@@ -49,19 +50,27 @@ readings.record = record.build
 -- base]). device_type is the v4's ("inv", "storage", "max", "sph", "spa", "min", "wit",
 -- "sph-s", "noah"); base (optional) gives plant_id, utc_offset (hours east of UTC, for
 -- epoch) and serial (else the entry's own). Raises on a device_type that is no string.
-readings.from_v4 = record.from_v4
+readings.from_v4 = errors.boundary(record.from_v4)
+
+-- The checked options of a readings method, misuse raised at the line that called the method.
+local check_opts = errors.method_boundary(fetch.check_opts)
+local check_v4_opts = errors.method_boundary(function(opts)
+  opts = fetch.check_opts(opts)
+  if opts.plants then errors.misuse("readings: option 'plants' is not for the v4, which has no plants") end
+  return opts
+end)
 
 --- api:readings([opts]) -> records or nil, err. opts: plants (a list of plant ids: no plant
 -- list is fetched), serials (only these devices), concurrency (of api:batch). A device whose
 -- read failed keeps its record with `err` and the fields it has; a plant whose device list
 -- failed gives a record with plant_id and `err` only. nil, err only when the plant list fails.
 function readings.for_api(api, opts)
-  return fetch.read(api, "shinephone", fetch.check_opts(opts))
+  return fetch.read(api, "shinephone", check_opts(opts))
 end
 
 --- The same for the OpenAPI v1 (its class sets `readings` to this).
 function readings.for_v1(api, opts)
-  return fetch.read(api, "v1", fetch.check_opts(opts))
+  return fetch.read(api, "v1", check_opts(opts))
 end
 
 --- The same for the OpenAPI v4 (its class sets `readings` to this): the device list's pages,
@@ -69,9 +78,7 @@ end
 -- v4 has no plants: records have no plant_id, and no epoch, as the plant's time zone is not
 -- in these replies).
 function readings.for_v4(api, opts)
-  opts = fetch.check_opts(opts)
-  if opts.plants then error("readings: option 'plants' is not for the v4, which has no plants", 2) end
-  return fetch.read_v4(api, opts)
+  return fetch.read_v4(api, check_v4_opts(opts))
 end
 
 return readings

@@ -12,29 +12,29 @@ local fetch = {}
 
 local function id_set(list, name)
   if list == nil then return nil end
-  errors.check(list, "table", "opts." .. name, "readings", 3)
+  errors.check(list, "table", "opts." .. name, "readings")
   local set = {}
   for i, v in ipairs(list) do
     if type(v) ~= "string" and type(v) ~= "number" then
-      error(string.format("bad argument 'opts.%s[%d]' to 'readings' (string expected, got %s)", name, i, type(v)), 4)
+      errors.bad_argument(string.format("opts.%s[%d]", name, i), "readings", "string", type(v))
     end
     set[#set + 1] = tostring(v)
   end
   return set
 end
 
--- The options of api:readings, checked; raises at the caller of the method that calls it.
+-- The options of api:readings, checked (misuse raises errors.misuse: call it under a boundary).
 function fetch.check_opts(opts)
   if opts == nil then return {} end
-  errors.check(opts, "table", "opts", "readings", 2)
+  errors.check(opts, "table", "opts", "readings")
   for k in pairs(opts) do
     if k ~= "plants" and k ~= "serials" and k ~= "concurrency" then
-      error("readings: unknown option '" .. tostring(k) .. "'", 3)
+      errors.misuse("readings: unknown option '%s'", tostring(k))
     end
   end
   local n = opts.concurrency
   if n ~= nil and (type(n) ~= "number" or n < 1 or n ~= math.floor(n)) then
-    error("readings: option 'concurrency' must be a positive integer", 3)
+    errors.misuse("readings: option 'concurrency' must be a positive integer")
   end
   return { plants = id_set(opts.plants, "plants"), serials = id_set(opts.serials, "serials"),
            batch = opts.concurrency and { concurrency = opts.concurrency } }

@@ -1,6 +1,8 @@
 --- Units and times of growatt.readings: one parser for every value Growatt sends, and plant-local
 -- times to UTC seconds. growatt.readings re-exports parse and epoch.
 
+local errors = require("growatt.errors")
+
 local units = {}
 
 -- Unit words, lower case, and their dimension and factor to W, kWh or %.
@@ -16,7 +18,7 @@ local BARE = { W = { "W", 1 }, kW = { "W", 1e3 }, kWh = { "kWh", 1 }, Wh = { "kW
 -- bare number is in: "W", "kW", "kWh", "Wh" or "%"). nil for anything that is no reading:
 -- JSON null, "null", "", "--", "N/A", NaN, a value of another dimension ("12 kWh" for a power).
 function units.parse(v, unit)
-  local bare = BARE[unit] or error("readings.parse: unknown unit " .. tostring(unit), 2)
+  local bare = BARE[unit] or errors.misuse("readings.parse: unknown unit %s", tostring(unit))
   local n, word
   if type(v) == "number" then
     n = v
