@@ -41,4 +41,6 @@ return {
   --- The OpenAPI v1 client: growatt.openapi{ token = ..., server_url | region = ... }
   -- (see growatt.openapi).
   openapi = openapi.new,
+  --- The OpenAPI v4 client: growatt.v4{ token = ..., server_url | region = ... } (docs/v4.md).
+  v4 = require("growatt.v4.client").new,
 }

@@ -95,6 +95,9 @@ local KINDS = {
   param_or_params = { I,    R,      R,       R,  I,     I,     I, I }, -- charge_power: 0..100
   settings_table =  { I,    R,      R,       W,  R,     R,     R, R }, -- {}: no current values
   param_values =    { I,    I,      R,       I,  I,     I,     I, I }, -- ac_charge: 0 or 1
+  sns =             { I,    R,      R,       R,  I,     I,     R, R }, -- {}: no serial; letters and digits
+  value =           { I,    I,      R,       R,  I,     I,     I, I }, -- then the endpoint's range
+  day =             { R,    R,      R,       W,  I,     I,     W, R }, -- nil: today; yyyy-MM-dd
 }
 
 -- Outcomes that differ from the kind's, by "method argument": class -> outcome.
@@ -116,10 +119,19 @@ local OVERRIDES = {
   ["min_write_time_segment segment_id"] = { whole = I }, ["min_write_time_segment batt_mode"] = { whole = I },
   ["min_write_parameter parameter_values"] = { ["nil"] = I },
   ["sph_write_parameter parameter_values"] = { ["nil"] = I },
+  -- v4: the device type is one of nine names; switches take booleans; a page counts from 1
+  ["v4 device_type"] = { string = I, huge = I }, ["v4 page"] = { whole = I },
+  ["v4 set_on_off value"] = { boolean = W }, ["v4 set_grid_charge value"] = { boolean = W },
+  ["v4 set_off_grid value"] = { boolean = W }, ["v4 set_device value"] = { table = W },
+  ["v4 set_time_segment enabled"] = { boolean = W },
+  ["v4 set_vpp_parameter value"] = { boolean = W }, ["v4 set_new_vpp_parameter value"] = { boolean = W }, -- 1/0
 }
 
-local function outcome(method, spec, class, where)
+local function outcome(method, spec, class, where, family)
   local o = (OVERRIDES[method .. " " .. spec[1]] or {})[class]
+  if family and o == nil then
+    o = (OVERRIDES[family .. " " .. method .. " " .. spec[1]] or OVERRIDES[family .. " " .. spec[1]] or {})[class]
+  end
   if o == nil then
     local row = KINDS[spec[2]]
     for i, c in ipairs(COLUMNS) do
@@ -181,6 +193,19 @@ local V1 = {
   sph_read_parameter = { MIX, "ac_charge" }, sph_write_parameter = { MIX, "ac_charge", 1 },
   sph_write_ac_charge_times = { MIX, 50, 90, true, PERIODS },
   sph_write_ac_discharge_times = { MIX, 50, 10, PERIODS },
+}
+
+-- ... and of the OpenAPI v4 client's.
+local V4 = {
+  device_list = {}, device_info = { NOAH, "noah" }, last_data = { TLX, "min" }, history = { TLX, "min", DAY },
+  devices_history = { { TLX }, "min", DAY }, read_power = { NOAH, "noah" }, wifi_signal = { TLX, "min" },
+  read_vpp_parameter = { TLX, "min", 5 }, dfc_data = { TLX, "min" }, device_info_param = { NOAH, "noah" },
+  set_on_off = { INV, "inv", true }, set_power = { NOAH, "noah", 300 }, set_high_limit_soc = { NOAH, "noah", 95 },
+  set_low_limit_soc = { NOAH, "noah", 10 }, set_grid_charge = { NOAH, "noah", 1 }, set_off_grid = { NOAH, "noah", 0 },
+  set_device = { NOAH, "noah", { deviceId = INV } },
+  set_time_segment = { NOAH, "noah", 1, "06:00", "08:00", 0, 300, true },
+  set_vpp_parameter = { TLX, "min", 5, 80 }, set_new_vpp_parameter = { TLX, "min", 5, 80 },
+  remove_vpp_time_period = { TLX, "min", 34 },
 }
 
 -- Calls api[name](api, args[1..n]) from this line: a misuse error must name this file.
@@ -252,7 +277,7 @@ end
 -- received nothing), then the sent ones (each checked on the wire, in the sandbox's log, where
 -- the argument goes as itself), then one good call. `sent` counts the requests the api made
 -- (its on_request hook), so that each case finds its own in the log.
-local function matrix(api, sent, method, ep, args)
+local function matrix(api, sent, method, ep, args, family)
   local positions = {}
   for i, spec in ipairs(ep.args or {}) do positions[i] = spec end
   if ep.write then positions[#positions + 1] = { "options", "write_options", optional = true } end
@@ -263,7 +288,7 @@ local function matrix(api, sent, method, ep, args)
       if spec[2] == "write_options" then -- nil, or a table (no dry_run: sent); anything else raises
         expected = (value[3] == "nil" or value[3] == "table") and W or R
       else
-        expected = outcome(method, spec, value[3], placement(ep, spec[1]))
+        expected = outcome(method, spec, value[3], placement(ep, spec[1]), family)
       end
       local case = { i = i, spec = spec, value = value, expected = expected }
       if expected == W then loud[#loud + 1] = case else quiet[#quiet + 1] = case end
@@ -335,8 +360,16 @@ describe("bad input", function()
                              on_request = function() counter.n = counter.n + 1 end })
   end
 
+  local function v4_api(counter)
+    S.reset()
+    counter.api = true
+    S.state({ v4 = { scale = 0 } })
+    return growatt.v4({ server_url = url, token = TOKEN, timeout = 5, retries = false, intervals = false,
+                        on_request = function() counter.n = counter.n + 1 end })
+  end
+
   -- One test per method of a class's endpoint entries, with the valid arguments in `valid`.
-  local function each_method(title, class, valid, make_api)
+  local function each_method(title, class, valid, make_api, family)
     describe(title, function()
       local names = {}
       for name in pairs(class._endpoints) do names[#names + 1] = name end
@@ -344,7 +377,7 @@ describe("bad input", function()
       for _, name in ipairs(names) do
         it(name, function()
           assert(valid[name], "no valid arguments for " .. name)
-          matrix(make_api(sent), sent, name, class._endpoints[name], valid[name])
+          matrix(make_api(sent), sent, name, class._endpoints[name], valid[name], family)
         end)
       end
     end)
@@ -352,6 +385,8 @@ describe("bad input", function()
   each_method("every endpoint method of the password API, every argument, every odd value", growatt.Api, LEGACY,
     legacy_api)
   each_method("every method of the OpenAPI v1 client, every argument, every odd value", openapi.OpenApi, V1, v1_api)
+  each_method("every method of the OpenAPI v4 client, every argument, every odd value",
+    require("growatt.v4.client").V4, V4, v4_api, "v4")
 
   -- Each odd value in turn as one argument of a method that is not an endpoint entry:
   -- expect(value) says what must happen ("raise" naming `arg`, or a function checking the

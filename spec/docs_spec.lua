@@ -51,6 +51,7 @@ local function undocumented()
   check("growatt.OpenApi", own, "growatt.OpenApi")
   check("growatt.Min", openapi.Min, "growatt.OpenApi", "min_")
   check("growatt.Sph", openapi.Sph, "growatt.OpenApi", "sph_")
+  check("growatt.V4", require("growatt.v4.client").V4, "growatt.V4")
   return missing
 end
 
@@ -72,7 +73,8 @@ describe("docs", function()
   end)
 
   it("document no method that does not exist", function()
-    local classes = { ["growatt.Api"] = growatt.Api, ["growatt.OpenApi"] = openapi.OpenApi }
+    local classes = { ["growatt.Api"] = growatt.Api, ["growatt.OpenApi"] = openapi.OpenApi,
+      ["growatt.V4"] = require("growatt.v4.client").V4 }
     for class_name, set in pairs(documented()) do
       for name in pairs(set) do
         assert.is_function(classes[class_name][name], class_name .. "." .. name .. " is documented but missing")
@@ -163,6 +165,9 @@ describe("docs", function()
       for _, name in ipairs(public(openapi.OpenApi)) do assert.truthy(has("OpenApi", name), "OpenApi:" .. name) end
       for _, name in ipairs(public(openapi.Min)) do assert.truthy(has("Min", name), "Min:" .. name) end
       for _, name in ipairs(public(openapi.Sph)) do assert.truthy(has("Sph", name), "Sph:" .. name) end
+      for _, name in ipairs(public(require("growatt.v4.client").V4)) do
+        assert.truthy(has("V4", name), "V4:" .. name)
+      end
     end)
 
     it("gives plant_list its parameter and its result's fields", function()
@@ -249,20 +254,25 @@ describe("docs/api.md's examples", function()
     local api = growatt_.new{ server_url = S.url() }
     local login = assert(api:login("demo", "demo-password"))
     local v1 = growatt_.openapi{ token = "demo-token", server_url = S.url(), min_interval = 0 }
+    if var == "v4" then S.state{ v4 = { scale = 0 } } end -- no intervals
+    local v4 = growatt_.v4{ token = "demo-token", server_url = S.url() }
     local os_ = setmetatable({ getenv = function(k) return k == "GROWATT_TOKEN" and "demo-token" or nil end },
       { __index = os })
-    local env = setmetatable({ growatt = growatt_, api = api, v1 = v1, login = login, os = os_ }, { __index = _G })
+    local env = setmetatable({ growatt = growatt_, api = api, v1 = v1, v4 = v4, login = login, os = os_ },
+      { __index = _G })
     local names = code:match("^local ([%w_, ]-) =")
     local chunk = assert(load(code .. (names and ("\nreturn " .. names) or ""), "=example", "t", env))
     if setfenv then setfenv(chunk, env) end -- luacheck: ignore 113
     local r = table.pack and table.pack(chunk()) or { n = select("#", chunk()), chunk() }
     api:close()
     v1:close()
+    v4:close()
     return r
   end
 
   it("run against the sandbox, each sending the request its entry says and getting no error", function()
-    local entries = { api = growatt.Api._endpoints, v1 = openapi.endpoints }
+    local entries = { api = growatt.Api._endpoints, v1 = openapi.endpoints,
+                      v4 = require("growatt.v4.client").endpoints }
     local ran = 0
     for name, code in pairs(examples()) do
       local var, method = name:match("^(%w+):([%w_]+)$")

@@ -658,20 +658,8 @@ describe("growatt.openapi", function()
       local H = require("spec.support.session")
       local dir = H.tempdir()
       local path = dir .. "/state.json"
-      local script = dir .. "/cron.lua"
-      H.write(script, H.script({
-        "local growatt = require('growatt')",
-        "local a = growatt.openapi({ token = " .. string.format("%q", TOKEN) .. ", server_url = " ..
-          string.format("%q", url) .. ", state_file = " .. string.format("%q", path) .. " })",
-        "local v, err = a:min_energy(" .. string.format("%q", MIN) .. ")",
-        "io.write(v and 'sent' or (err.kind .. ' ' .. tostring(err.retry_after)), '\\n')",
-      }))
-      local out = H.sh("for i in 1 2 3 4; do " .. H.LUA .. " '" .. script .. "' & done; wait")
-      local sent_count, limited = 0, 0
-      for line in out:gmatch("[^\n]+") do
-        if line == "sent" then sent_count = sent_count + 1 end
-        if line:match("^rate_limited %d+$") then limited = limited + 1 end
-      end
+      local sent_count, limited, out = H.race(dir, 4, "openapi", string.format("{ token = %q, server_url = %q, " ..
+        "state_file = %q }", TOKEN, url, path), string.format("min_energy(%q)", MIN))
       assert.equal(1, sent_count, out)
       assert.equal(3, limited, out)
       assert.equal(1, #S.requests())

@@ -26,6 +26,9 @@ apidoc.kinds = {
   on_off = { "boolean", "or 0 / 1" },
   param_values = { "string|number|boolean|table", "one value (param1), a list, or `{ [position] = value }`" },
   periods = { "growatt.Period[]", "exactly 3 periods" },
+  sns = { "string|string[]", "one serial number or a list" },
+  value = { "any", "checked against the endpoint's range before sending (docs/v4.md)" },
+  day = { "string|integer|osdate", '`"yyyy-MM-dd"`, an `os.time()` number or an `os.date("*t")` table' },
 }
 
 --- What an argument holds, by its name (an entry's `doc.args` may say more).
@@ -72,6 +75,13 @@ apidoc.args = {
   discharge_power = "the discharge power in %, 0..100",
   discharge_stop_soc = "stop discharging at this SOC in %, 0..100",
   periods = "`{ start_time, end_time, enabled }` each",
+  device_type = 'the v4 device type: `"inv"`, `"storage"`, `"max"`, `"sph"`, `"spa"`, `"min"`, `"wit"`, '
+    .. '`"sph-s"` or `"noah"`',
+  value = "the value to set",
+  set_type = 'the VPP parameter: 1..34 or `"set_param_<n>"`',
+  slot = "the schedule slot, 1..9",
+  mode = "0 load first, 1 battery first, 2 smart",
+  power = "the power in W, 0..800",
 }
 
 --- Sample values for the examples, by argument name; the ids are the sandbox's
@@ -106,6 +116,12 @@ apidoc.functions = {
     "Makes an OpenAPI v1 object (a token instead of a login): docs/openapi.md.", result = "growatt.OpenApi",
     raises = true, returns = "the API object; a wrong option raises",
     example = 'local api = growatt.openapi{ token = os.getenv("GROWATT_TOKEN") }',
+  },
+  {
+    name = "growatt.v4", args = { arg("opts", "growatt.V4Options", "`token`, and growatt.new's options") },
+    "Makes an OpenAPI v4 object (a token; every device type): docs/v4.md.", result = "growatt.V4",
+    raises = true, returns = "the API object; a wrong option raises",
+    example = 'local v4 = growatt.v4{ token = os.getenv("GROWATT_TOKEN") }',
   },
   {
     name = "growatt.hash_password", args = { arg("password", "string", "the password") },
@@ -151,6 +167,16 @@ apidoc.methods = {
       result = "growatt.Reading[]", returns = "the records, a failed device's with `err`; "
         .. "`nil, err` only when the plant list fails; a wrong option raises",
       example = "local records, err = api:readings()" },
+  },
+  ["growatt.V4"] = {
+    devices = { args = {}, "Every device the token may see: the pages of device_list until `lastPager`.",
+      result = "table[]", returns = "the list of `{ deviceSn, deviceType, datalogSn, createDate }`",
+      example = "local devices, err = v4:devices()" },
+    raw = { args = { arg("result", "table", "a table a v4 read returned") },
+      "The decoded reply (the envelope, before normalisation) that a result came from.", result = "table?",
+      plain = true, returns = "the envelope, or nil", example = "local envelope = v4:raw(last)" },
+    set_token = { args = { arg("token", "string", "the new token") },
+      "Replaces the token.", plain = true, raises = true, example = 'v4:set_token(os.getenv("GROWATT_TOKEN"))' },
   },
   ["growatt.OpenApi"] = {
     device = { args = { arg("device_sn", "string", "the serial number"),
@@ -225,6 +251,10 @@ apidoc.classes = {
   { "growatt.OpenApiOptions : growatt.Options", "Options of growatt.openapi (docs/openapi.md).", {
     f("token", "string", "the API token"), f("cache", "boolean?", "answer repeats from the last good reply"),
     f("min_interval", "number?", "seconds between identical requests (300)") } },
+  { "growatt.V4Options : growatt.Options", "Options of growatt.v4 (docs/v4.md).", {
+    f("token", "string", "the API token"), f("cache", "boolean?", "answer repeats from the last good reply"),
+    f("timezone", "number?", "the plants' UTC offset in hours, for `<field>_utc` where a reply has none"),
+    f("intervals", "boolean?", "keep Growatt's intervals before sending (true)") } },
   { "growatt.LoginReply", "The login reply (`back`).", {
     f("success", "boolean", "true"),
     f("userId", "integer", "the user id"), f("userLevel", "integer", "the user's level"),

@@ -13,6 +13,7 @@ local apidoc = dofile(here .. "/apidoc.lua")
 
 local growatt = require("growatt")
 local openapi = require("growatt.openapi")
+local v4 = require("growatt.v4.client")
 local settings = require("growatt.shinephone.settings")
 local endpoints = require("growatt.shinephone.endpoints")
 local regions = require("growatt.engine.regions")
@@ -37,9 +38,11 @@ local CLASSES = {
   { name = "growatt.Api", var = "api", class = growatt.Api,
     groups = { { "Session", apidoc.methods["growatt.Api"] }, { "Reads", endpoints.legacy },
                { "Reads", regions.endpoints }, { "Settings", settings.endpoints } } },
-  { name = "growatt.OpenApi", var = "v1", class = openapi.OpenApi, token = true,
+  { name = "growatt.OpenApi", var = "v1", class = openapi.OpenApi, token = true, devices = true,
     groups = { { "Methods", apidoc.methods["growatt.OpenApi"] }, { "Methods", openapi.endpoints },
                { "Methods", regions.endpoints } } },
+  { name = "growatt.V4", var = "v4", class = v4.V4, token = true,
+    groups = { { "Methods", apidoc.methods["growatt.V4"] }, { "Methods", v4.endpoints } } },
 }
 
 -- Where an endpoint's arguments go: "GET path?op=x&id=<tlx_id>"; runs of param1..N as one;
@@ -137,8 +140,14 @@ local function from_entry(name, ep, cls, group)
     args[#args + 1] = { spec[1], kind[1], text, optional = optional }
   end
   if ep.write then
-    args[#args + 1] = { "options", "{ dry_run: boolean? }", "per-call options: `{ dry_run = true }` returns "
-      .. "the request instead of sending it", optional = true }
+    if ep.verify then
+      args[#args + 1] = { "options", "{ dry_run: boolean?, verify: boolean? }", "per-call options: "
+        .. "`{ dry_run = true }` returns the request instead of sending it; `{ verify = true }` reads the value "
+        .. "back (docs/v4.md)", optional = true }
+    else
+      args[#args + 1] = { "options", "{ dry_run: boolean? }", "per-call options: `{ dry_run = true }` returns "
+        .. "the request instead of sending it", optional = true }
+    end
   end
   return {
     name = name, group = group, args = args, summary = doc[1], sends = sends(ep, cls.token),
@@ -438,7 +447,7 @@ local function types_lua(all)
     out[#out + 1] = "local " .. var .. " = {}"
     out[#out + 1] = ""
     for _, rec in ipairs(entry.methods) do method_lua(rec, var, out) end
-    if cls.token then
+    if cls.devices then
       for _, dev in ipairs({ { "min", "Min" }, { "sph", "Sph" } }) do
         out[#out + 1] = "--- A " .. dev[1]:upper() .. " inverter of the OpenAPI (`v1:device`)."
         out[#out + 1] = "---@class growatt." .. dev[2]
@@ -489,6 +498,7 @@ function gendocs.generate(root)
     shinephone = notice .. class_md(all[1]),
     openapi = notice .. class_md(all[2]),
     devices = notice .. devices_md(all[2].methods),
+    v4 = notice .. class_md(all[3]),
   }
   local set = {
     families = notice .. families_md(),

@@ -23,6 +23,9 @@ errors.kinds = {
   closed = true,          -- the session was closed
   moved = true,           -- v1 -1: the account lives on another server
   store = true,           -- the state store (Redis, say) cannot be reached: no login, no budget
+  permission = true,      -- v4 12, 3: the token may not access this device
+  not_found = true,       -- v4 4: no such device
+  offline = true,         -- v4 5: the device is offline
 }
 
 local Error = {}
@@ -50,14 +53,17 @@ end
 -- it makes no clearer one.
 local MAX_MESSAGE = 240
 
+local function cut(message)
+  if #message > MAX_MESSAGE then
+    return string.format("%s... (%d bytes)", message:sub(1, MAX_MESSAGE), #message)
+  end
+  return message
+end
+
 --- Makes an error of `kind` with a message and optional extra fields.
 function errors.new(kind, message, fields)
   assert(errors.kinds[kind], "unknown error kind")
-  message = message or kind
-  if #message > MAX_MESSAGE then
-    message = string.format("%s... (%d bytes)", message:sub(1, MAX_MESSAGE), #message)
-  end
-  local e = { kind = kind, message = message }
+  local e = { kind = kind, message = cut(message or kind) }
   if fields then
     for k, v in pairs(fields) do e[k] = v end
   end
@@ -69,11 +75,29 @@ function errors.is(v, kind)
   return getmetatable(v) == Error and (kind == nil or v.kind == kind)
 end
 
---- Adopts an error table from the C core (kind, message, curl_code).
-function errors.from_core(e)
+--- Gives a plain error table the error type, in place (not a copy): the C core's (kind,
+-- message, curl_code), or one back from a worker thread (errors.plain). An unknown kind
+-- reads as `network`, a message is cut as errors.new cuts it.
+function errors.adopt(e)
   if type(e) ~= "table" then return errors.new("network", tostring(e)) end
-  local kind = errors.kinds[e.kind] and e.kind or "network"
-  return errors.new(kind, e.message, { curl_code = e.curl_code })
+  e.__growatt_error = nil
+  if not errors.kinds[e.kind] then e.kind = "network" end
+  e.message = cut(type(e.message) == "string" and e.message or e.kind)
+  return setmetatable(e, Error)
+end
+errors.from_core = errors.adopt
+
+--- The error `e` as a plain table marked `__growatt_error`, in place, for a boundary that
+-- metatables do not cross (nginx's worker threads and its event loop); errors.adopt takes
+-- it back.
+function errors.plain(e)
+  e.__growatt_error = true
+  return setmetatable(e, nil)
+end
+
+--- Whether `v` is an error made plain by errors.plain.
+function errors.is_plain(v)
+  return type(v) == "table" and v.__growatt_error == true
 end
 
 --- A value as messages show it: strings quoted and cut after 40 bytes (a megabyte of

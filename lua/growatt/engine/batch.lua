@@ -56,8 +56,11 @@ local function build(api, call, i)
       type(name) == "string" and ("'" .. name .. "'") or type(name))
   end
   local item = { name = name, ep = ep, args = { unpack(call, 2, last_index(call)) }, n = last_index(call) - 1 }
-  local ok, req, err, dry_run = pcall(function()
-    return api:_complete(name, ep, client.build(ep, name, unpack(item.args, 1, item.n)), unpack(item.args, 1, item.n))
+  local dry_run
+  local ok, req, err = pcall(function()
+    local built = client.build(ep, name, unpack(item.args, 1, item.n))
+    dry_run = client.dry_run_of(api.dry_run, name, ep, unpack(item.args, 1, item.n))
+    return api:_complete(ep, built, dry_run, unpack(item.args, 1, item.n))
   end)
   if not ok then errors.misuse("batch: call %d: %s", i, errors.strip(req)) end
   -- a refused value (err) is that call's answer, and a per-call dry run answers with the

@@ -206,6 +206,27 @@ local function build(ep, fname, ...)
 end
 client.build = errors.method_boundary(build)
 
+-- The per-call options of a write (its argument after its own): nil or { dry_run = boolean }.
+-- Returns the dry_run in force for the call; raises errors.misuse.
+local function call_options(fname, dry_run, opts)
+  if opts == nil then return dry_run end
+  errors.check(opts, "table", "options", fname)
+  for k, v in pairs(opts) do
+    if k ~= "dry_run" then errors.misuse("%s: unknown option '%s'", fname, tostring(k)) end
+    errors.check(v, "boolean", "options.dry_run", fname)
+  end
+  if opts.dry_run == nil then return dry_run end
+  return opts.dry_run
+end
+
+--- The dry_run in force for a call of the entry `ep` (named `name`) with the arguments `...`:
+-- the object's (`dry_run`), or a write's per-call options' (its argument after its own: nil or
+-- { dry_run = boolean }). Raises errors.misuse.
+function client.dry_run_of(dry_run, name, ep, ...)
+  if not ep.write then return dry_run end
+  return call_options(name, dry_run, (select(#(ep.args or {}) + 1, ...)))
+end
+
 --- The longest URL (with its query) a request may have; a longer one is refused before
 -- anything is sent. Servers refuse long request heads (nginx and Tomcat take 8 KiB by
 -- default), libcurl gives up at 1 MiB with a misleading "out of memory", and libcurl 7.88

@@ -68,6 +68,12 @@ function reply.classify(res, expect)
   end
   if status >= 400 then return fail("http", "HTTP status " .. status, status) end
   if expect == "text" then return body end
+  return reply.decode(body, status)
+end
+
+--- The decoded JSON body of a reply, or nil and an error value: session_expired (the login
+-- page served in place of data, "you have not login"), protocol (empty, HTML or not JSON).
+function reply.decode(body, status)
   if body == "" then return fail("protocol", "empty body where JSON was expected", status) end
   local v, why = json.decode(body)
   if v == nil then

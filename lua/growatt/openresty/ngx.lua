@@ -71,13 +71,7 @@ local LOCAL = { close = true, login = true }
 -- Error values back from their plain, marked form (growatt.openresty.thread), wherever they are.
 local function import(v)
   if type(v) ~= "table" then return v end
-  if v.__growatt_error then
-    v.__growatt_error = nil
-    local kind = errors.kinds[v.kind] and v.kind or "network"
-    local e = errors.new(kind, v.message, v)
-    e.kind = kind
-    return e
-  end
+  if errors.is_plain(v) then return errors.adopt(v) end
   for k, x in pairs(v) do
     if type(x) == "table" then v[k] = import(x) end
   end

@@ -54,10 +54,8 @@ local kept = {}
 -- Error values as plain marked tables, wherever they are in `v`.
 local function export(v, out)
   if errors.is(v) then
-    local t = { __growatt_error = true }
-    for k, x in pairs(v) do t[k] = x end
     if v.kind == "session_expired" then out.expired = true end
-    return t
+    return errors.plain(v)
   end
   if type(v) == "table" then
     for k, x in pairs(v) do
