@@ -11,6 +11,7 @@ local fleet = require("growatt.sandbox.fleet")
 local S = require("spec.support.sandbox")
 
 local state = data.seed()
+local unpack = table.unpack or unpack -- luacheck: ignore 143
 
 -- The field names a record has (raw, err and the identity left out).
 local function fields_of(r)
@@ -228,4 +229,194 @@ describe("readings.from_v4", function()
     assert.equal(0, P.sample(m, "growatt_online", { serial = "WIT0000001" }))
     for l in export.influx(records):gmatch("([^\n]*)\n") do assert(P.line_protocol(l), l) end
   end)
+end)
+
+describe("v4:readings() against the sandbox", function()
+  local energy = require("growatt.sandbox.energy")
+  local v4world = require("growatt.sandbox.v4.world")
+  local url
+  setup(function() url = S.start() end)
+  teardown(function() S.stop() end)
+  before_each(function() S.reset() end)
+
+  -- the sandbox's devices for the demo token: the world's (but the MIN's separate battery) and
+  -- the v4-only ones of growatt.sandbox.v4.world
+  local function device(sn)
+    if state.devices[sn] then return state.devices[sn] end
+    for _, d in ipairs(v4world.extra_devices()) do if d.sn == sn then return d end end
+  end
+
+  local function v4(token, opts)
+    opts = opts or {}
+    opts.token, opts.server_url = token or "demo-token", url
+    return growatt.v4(opts)
+  end
+
+  -- type -> the fields its record has from the sandbox (inv and wit entries have no lost flag)
+  local FIELDS = {
+    sph = { "battery_power_w", "battery_soc_pct", "energy_today_kwh", "energy_total_kwh", "grid_power_w",
+            "load_power_w", "online", "power_w", "pv_power_w", "time" },
+    storage = { "battery_power_w", "battery_soc_pct", "energy_today_kwh", "energy_total_kwh", "grid_power_w",
+                "online", "power_w", "pv_power_w", "time" },
+    inv = { "energy_today_kwh", "energy_total_kwh", "power_w", "pv_power_w", "time" },
+    max = { "energy_today_kwh", "energy_total_kwh", "online", "power_w", "pv_power_w", "time" },
+    spa = { "battery_power_w", "battery_soc_pct", "energy_today_kwh", "energy_total_kwh", "grid_power_w",
+            "load_power_w", "online", "power_w", "time" },
+    wit = { "battery_soc_pct", "energy_today_kwh", "energy_total_kwh", "grid_power_w", "load_power_w", "power_w",
+            "pv_power_w", "time" },
+    noah = { "battery_power_w", "battery_soc_pct", "energy_today_kwh", "energy_total_kwh", "load_power_w",
+             "power_w", "pv_power_w", "time" },
+  }
+  FIELDS.min, FIELDS["sph-s"] = FIELDS.sph, FIELDS.sph
+
+  it("every device of every type from the device list and one queryLastData per type: 10 requests", function()
+    S.state({ v4 = { scale = 0 } })
+    local records = assert(v4("demo-token", { timezone = 1 }):readings())
+    local want = { SPH6K00207 = "sph", STO5K00207 = "storage", MIN4K00208 = "min", INV3K00209 = "inv",
+                   NOAH200209 = "noah", MAX50K0210 = "max", SPA3K00210 = "spa", WIT100K210 = "wit",
+                   SPHS5K0210 = "sph-s" }
+    assert.equal(9, #records)
+    for _, r in ipairs(records) do
+      local t = want[r.serial]
+      assert.equal(t, r.type, r.serial)
+      assert.same({ "v4", nil }, { r.api, r.plant_id })
+      local with_epoch = { "epoch", unpack(FIELDS[t]) }
+      table.sort(with_epoch)
+      assert.same(with_epoch, fields_of(r), r.serial)
+      local d = device(r.serial)
+      local f, b = energy.flows(state, d), d.battery or data.battery_of(state, d)
+      -- the sandbox's present flows, lifetime energy and charge, whatever the type calls them
+      assert.equal(t == "noah" and math.floor(f.out + 0.5) or f.out, r.power_w, r.serial)
+      if r.pv_power_w then assert.equal(f.pv, r.pv_power_w, r.serial) end
+      assert.equal(d.total_energy, r.energy_total_kwh, r.serial)
+      if r.battery_soc_pct then assert.equal(b.soc, r.battery_soc_pct, r.serial) end
+      if r.battery_power_w then assert.equal(f.charge - f.discharge, r.battery_power_w, r.serial) end
+      if r.grid_power_w and t ~= "storage" then assert.equal(f.to_user - f.to_grid, r.grid_power_w, r.serial) end
+      if r.load_power_w then assert.equal(f.load, r.load_power_w, r.serial) end
+      if r.online ~= nil then assert.is_true(r.online, r.serial) end
+      assert.matches("^%d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d$", r.time)
+      -- the client's timezone (UTC+1) sets epoch; the entry's milliseconds are the text at UTC+8
+      local ms = r.raw.last.calendar or r.raw.last.timeCalendar or r.raw.last.time
+      assert.equal(readings.epoch(r.time, 1), r.epoch, r.serial)
+      assert.equal(math.floor(ms / 1000) + 7 * 3600, r.epoch, r.serial)
+      assert.equal(r.serial, r.raw.list.deviceSn)
+    end
+    -- the SPA has no panels: its ppvInverter is not its PV; the WIT's batPower is left out
+    local r = by_serial(records)
+    assert.is_number(r.SPA3K00210.raw.last.ppvInverter)
+    assert.is_number(r.WIT100K210.raw.last.batPower)
+    local sent = {}
+    for _, q in ipairs(S.requests()) do
+      local form = {}
+      for _, kv in ipairs(q.form) do form[kv[1]] = kv[2] end
+      sent[#sent + 1] = q.path:match("[^/]*$") .. (form.deviceType and " " .. form.deviceType .. " " .. form.deviceSn
+        or "")
+    end
+    table.sort(sent)
+    assert.same({ "queryDeviceList", "queryLastData inv INV3K00209", "queryLastData max MAX50K0210",
+      "queryLastData min MIN4K00208", "queryLastData noah NOAH200209", "queryLastData spa SPA3K00210",
+      "queryLastData sph SPH6K00207", "queryLastData sph-s SPHS5K0210", "queryLastData storage STO5K00207",
+      "queryLastData wit WIT100K210" }, sent)
+  end)
+
+  it("serials: only those devices and their types are asked; no timezone option, no epoch", function()
+    S.state({ v4 = { scale = 0 } })
+    local records = assert(v4("demo-token", { intervals = false }):readings({
+      serials = { "SPH6K00207", "NOAH200209", "NOPE" } }))
+    assert.equal(2, #records)
+    assert.is_nil(records[1].epoch) -- no timezone option: no epoch
+    local paths = {}
+    for _, q in ipairs(S.requests()) do paths[#paths + 1] = q.path end
+    table.sort(paths)
+    assert.same({ "v4/new-api/queryDeviceList", "v4/new-api/queryLastData", "v4/new-api/queryLastData" }, paths)
+  end)
+
+  it("the fleet token: its offline WIT reads online = false", function()
+    S.state({ v4 = { scale = 0 } })
+    local r = by_serial(assert(v4(fleet.ACCOUNT.token):readings()))
+    assert.same({ "max", "wit", "sph-s", "spa" }, { r.MAX60K0211.type, r.WIT50K0211.type, r.SPHS3K0211.type,
+      r.SPA3K00211.type })
+    assert.is_false(r.WIT50K0211.online)
+    assert.same({ true, 54 }, { r.SPHS3K0211.online, r.SPHS3K0211.battery_soc_pct })
+  end)
+
+  it("a failed queryLastData leaves its devices' records with err and no fields; a failed list is nil, err",
+    function()
+      S.state({ v4 = { scale = 0 } })
+      S.faults({ { path = "v4/new-api/queryLastData", status = 503 } })
+      local records = assert(v4("demo-token", { intervals = false }):readings({ serials = { "INV3K00209" } }))
+      assert.same({ "INV3K00209", "inv", "http" }, { records[1].serial, records[1].type, records[1].err.kind })
+      assert.same({}, fields_of(records[1]))
+      S.faults({ { path = "v4/new-api/queryDeviceList", status = 503 } })
+      local none, err = v4("demo-token", { intervals = false }):readings()
+      assert.is_nil(none)
+      assert.equal("http", err.kind)
+    end)
+
+  it("raises at the caller's line on plants (the v4 has none) and sends nothing", function()
+    local api = v4()
+    local line = debug.getinfo(1, "l").currentline + 1
+    local ok, msg = pcall(function() api:readings({ plants = { "1" } }) end)
+    assert.is_false(ok)
+    assert.matches("readings_types_spec.lua:" .. line .. ": readings: option 'plants' is not for the v4", msg)
+    assert.equal(0, #S.requests())
+  end)
+end)
+
+describe("v4:readings() against a scripted server", function()
+  local hostile = require("spec.support.hostile")
+
+  it("asks queryLastData 100 serials at a time per type; a serial the reply leaves out keeps an empty record",
+    function()
+      local server = hostile.start([[
+local function unescape(s)
+  return (s:gsub("+", " "):gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+local function reply(body)
+  return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. #body
+    .. "\r\nConnection: close\r\n\r\n" .. body
+end
+return function(_, head, body)
+  local form = {}
+  for k, v in body:gmatch("([^&=]+)=([^&]*)") do form[unescape(k)] = unescape(v) end
+  if head:find("queryDeviceList", 1, true) then
+    local items = {}
+    for i = 1, 150 do items[i] = string.format('{"deviceSn":"M%03d","deviceType":"min"}', i) end
+    items[#items + 1] = '{"deviceSn":"N1","deviceType":"noah"}'
+    return reply('{"code":0,"message":"","data":{"pages":1,"pageSize":1000,"count":151,"lastPager":true,'
+      .. '"data":[' .. table.concat(items, ",") .. ']}}')
+  end
+  local entries = {}
+  for sn in (form.deviceSn or ""):gmatch("[^,]+") do
+    if sn ~= "M007" then -- a serial the token may not see: left out, as Growatt does
+      local key = form.deviceType == "noah" and "deviceSn" or "serialNum"
+      entries[#entries + 1] = string.format('{"%s":"%s","pac":%d,"lost":false}', key, sn, #entries + 1)
+    end
+  end
+  return reply('{"code":0,"message":"","data":{"' .. form.deviceType .. '":[' .. table.concat(entries, ",") .. ']}}')
+end]])
+      local api = growatt.v4({ token = "t", server_url = server.url, intervals = false })
+      local records = assert(api:readings())
+      local sent = server:requests()
+      server:stop()
+      assert.equal(151, #records)
+      local r = by_serial(records)
+      -- M100 is the 99th entry of the first reply (M007 is left out), M150 the 50th of the second
+      assert.same({ "min", 99, true }, { r.M100.type, r.M100.power_w, r.M100.online })
+      assert.same({ "min", 50 }, { r.M150.type, r.M150.power_w })
+      assert.same({ "noah", 1 }, { r.N1.type, r.N1.power_w })
+      assert.same({}, fields_of(r.M007))
+      assert.is_nil(r.M007.err)
+      local sizes = {}
+      for _, q in ipairs(sent) do
+        local sns = q.body:match("deviceSn=([^&]*)")
+        if sns then
+          local n = select(2, sns:gsub("%%2C", "")) + 1
+          sizes[#sizes + 1] = (q.body:match("deviceType=([^&]*)") or "?") .. " " .. n
+        end
+      end
+      table.sort(sizes)
+      assert.same({ "min 100", "min 50", "noah 1" }, sizes)
+      assert.equal(4, #sent)
+    end)
 end)

@@ -1219,6 +1219,12 @@ function V4:read_power(device_sn, device_type) end
 ---@return growatt.Error|growatt.CacheInfo|nil err
 function V4:read_vpp_parameter(device_sn, device_type, set_type) end
 
+--- One normalised record per device (docs/readings.md), from the device list and queryLastData per device type, 100 serials a request (10 requests for the sandbox's demo token).
+---@param opts? growatt.ReadingsOptions `serials`, `concurrency` (no `plants`: v4 has none)
+---@return growatt.Reading[]? result the records, a failed device's with `err`; `nil, err` only when the device list fails; a wrong option raises
+---@return growatt.Error? err
+function V4:readings(opts) end
+
 --- Removes the VPP time schedule (set_type 34) before a new one is set.
 ---
 --- Sends `POST v4/new-api/removeVppTimePeriod`, form `deviceSn=…, deviceType=<device_type>, setType=<set_type>`, with the `token` header.

@@ -75,8 +75,8 @@ end
 
 --- The same for the OpenAPI v4 (its class sets `readings` to this): the device list's pages,
 -- then queryLastData per device type, 100 serials a request. opts: serials, concurrency (the
--- v4 has no plants: records have no plant_id, and no epoch, as the plant's time zone is not
--- in these replies).
+-- v4 has no plants: records have no plant_id). Their epoch needs the client's `timezone`
+-- option: these replies do not carry the plant's time zone.
 function readings.for_v4(api, opts)
   return fetch.read_v4(api, check_v4_opts(opts))
 end

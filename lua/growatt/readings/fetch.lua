@@ -183,7 +183,8 @@ local function v4_calls(bases)
   return calls, groups
 end
 
---- The records of a v4 client for checked options (no `plants`: the v4 has none).
+--- The records of a v4 client for checked options (no `plants`: the v4 has none); the
+-- client's `timezone` option (the plants' UTC offset) sets their epoch.
 function fetch.read_v4(api, opts)
   local list, err = api:devices()
   if not list then return nil, err end
@@ -199,10 +200,10 @@ function fetch.read_v4(api, opts)
       if sn ~= nil then g.entries[tostring(sn)] = e end
     end
   end
-  local records = {}
+  local records, offset = {}, type(api.timezone) == "number" and api.timezone or nil
   for i, b in ipairs(bases) do
     local g = b.group
-    records[i] = record.from_v4(b.type, g and g.entries[b.serial], { serial = b.serial })
+    records[i] = record.from_v4(b.type, g and g.entries[b.serial], { serial = b.serial, utc_offset = offset })
     records[i].raw.list, records[i].err = b.entry, g and g.err
   end
   return records
