@@ -628,6 +628,32 @@ describe("growatt.openapi", function()
       assert.equal(2, #S.requests())
     end)
 
+    it("keeps at most CACHE_KEPT last good values: beyond, those over an hour old go", function()
+      local account = require("growatt.engine.account")
+      local kept = account.CACHE_KEPT
+      finally(function() account.CACHE_KEPT = kept end)
+      account.CACHE_KEPT = 4
+      local a = api({ cache = true })
+      local now = 1000
+      policy.now = function() return now end
+      local first = assert(a:min_energy(MIN))
+      now = 5000
+      assert.truthy(a:min_detail(MIN))
+      assert.truthy(a:plant_list())
+      assert.truthy(a:plant_details(2222207))
+      assert.truthy(a:min_settings(MIN)) -- the fifth: min_energy's value, over an hour old, goes
+      now = 5001
+      -- min_energy's window (1000 + 300) has passed: it is sent, and the sandbox, which saw it
+      -- a moment ago, answers 10012; the cache no longer holds its value
+      local v, err = a:min_energy(MIN)
+      assert.is_nil(v)
+      assert.equal(10012, err.code)
+      assert.equal(6, #S.requests())
+      local _, info = a:min_detail(MIN) -- a recent one is still there
+      assert.same({ cached = true, age = 1 }, info)
+      assert.truthy(first)
+    end)
+
     it("never answers a write from the cache", function()
       local a = api({ cache = true })
       assert.is_true(a:min_write_parameter(MIN, "charge_power", 70))
