@@ -44,6 +44,31 @@ describe("api:batch", function()
       assert.matches("bad argument 'concurrency' to 'batch' %(positive integer expected, got 0%)", err)
       assert.equal(before, #S.requests())
     end)
+
+    -- each raise comes from the line after `at`'s, in every Lua (PUC 5.1 counts tail calls)
+    it("names the caller's line, for batch and walk", function()
+      local before = #S.requests()
+      local dry = growatt.new({ server_url = url, dry_run = true })
+      local fresh = growatt.new({ server_url = url })
+      local cases = {}
+      local at = debug.getinfo(1, "l").currentline
+      cases[#cases + 1] = { pcall(function() api:batch("plant_list") end) }
+      cases[#cases + 1] = { pcall(function() api:batch({ { "nope" } }) end) }
+      cases[#cases + 1] = { pcall(function() api:batch({ { "plant_list" } }) end) }
+      cases[#cases + 1] = { pcall(function() api:batch({}, { concurrency = 0 }) end) }
+      cases[#cases + 1] = { pcall(function() api:walk({ concurency = 2 }) end) }
+      cases[#cases + 1] = { pcall(function() dry:walk() end) }
+      cases[#cases + 1] = { pcall(function() fresh:walk() end) }
+      local says = { "bad argument 'calls' to 'batch'", "batch: call 1: 'nope' is not an endpoint method",
+        "batch: call 1: bad argument 'user_id' to 'plant_list'", "bad argument 'concurrency' to 'batch'",
+        "walk: unknown option 'concurency'", "walk: not available with dry_run", "walk: no user id" }
+      for i, r in ipairs(cases) do
+        assert.is_false(r[1])
+        local where = "^[^\n]*batch_spec%.lua:" .. (at + i) .. ": "
+        assert.matches(where .. says[i]:gsub("%p", "%%%0"), r[2])
+      end
+      assert.equal(before, #S.requests())
+    end)
   end)
 
   it("returns each call's value or error in the order of the calls", function()

@@ -485,34 +485,3 @@ describe("sandbox", function()
     end)
   end)
 end)
-
--- Issue 13: no sandbox module over about 400 lines, no function over about 60. Measured with
--- luac's listing, which gives every function's first and last line.
-describe("the sandbox's modules", function()
-  local function modules()
-    local pipe = assert(io.popen("find lua/growatt/sandbox -name '*.lua' | sort"))
-    local list = {}
-    for path in pipe:lines() do list[#list + 1] = path end
-    pipe:close()
-    return list
-  end
-
-  it("are each at most 400 lines, with no function over 60", function()
-    local files = modules()
-    assert.is_true(#files >= 20, #files .. " modules")
-    for _, path in ipairs(files) do
-      local lines = 0
-      for _ in io.lines(path) do lines = lines + 1 end
-      assert.is_true(lines <= 400, path .. " has " .. lines .. " lines")
-      local pipe = assert(io.popen("luac5.4 -p -l " .. path .. " 2>&1"))
-      local functions = 0
-      for first, last in pipe:read("*a"):gmatch("\nfunction <[^:]+:(%d+),(%d+)>") do
-        functions = functions + 1
-        local length = tonumber(last) - tonumber(first) + 1
-        assert.is_true(length <= 60, path .. ":" .. first .. " is a function of " .. length .. " lines")
-      end
-      pipe:close()
-      assert.is_true(functions > 0, path .. ": no functions listed")
-    end
-  end)
-end)

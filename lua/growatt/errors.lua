@@ -53,14 +53,17 @@ end
 -- it makes no clearer one.
 local MAX_MESSAGE = 240
 
+local function cut(message)
+  if #message > MAX_MESSAGE then
+    return string.format("%s... (%d bytes)", message:sub(1, MAX_MESSAGE), #message)
+  end
+  return message
+end
+
 --- Makes an error of `kind` with a message and optional extra fields.
 function errors.new(kind, message, fields)
   assert(errors.kinds[kind], "unknown error kind")
-  message = message or kind
-  if #message > MAX_MESSAGE then
-    message = string.format("%s... (%d bytes)", message:sub(1, MAX_MESSAGE), #message)
-  end
-  local e = { kind = kind, message = message }
+  local e = { kind = kind, message = cut(message or kind) }
   if fields then
     for k, v in pairs(fields) do e[k] = v end
   end
@@ -72,11 +75,29 @@ function errors.is(v, kind)
   return getmetatable(v) == Error and (kind == nil or v.kind == kind)
 end
 
---- Adopts an error table from the C core (kind, message, curl_code).
-function errors.from_core(e)
+--- Gives a plain error table the error type, in place (not a copy): the C core's (kind,
+-- message, curl_code), or one back from a worker thread (errors.plain). An unknown kind
+-- reads as `network`, a message is cut as errors.new cuts it.
+function errors.adopt(e)
   if type(e) ~= "table" then return errors.new("network", tostring(e)) end
-  local kind = errors.kinds[e.kind] and e.kind or "network"
-  return errors.new(kind, e.message, { curl_code = e.curl_code })
+  e.__growatt_error = nil
+  if not errors.kinds[e.kind] then e.kind = "network" end
+  e.message = cut(type(e.message) == "string" and e.message or e.kind)
+  return setmetatable(e, Error)
+end
+errors.from_core = errors.adopt
+
+--- The error `e` as a plain table marked `__growatt_error`, in place, for a boundary that
+-- metatables do not cross (nginx's worker threads and its event loop); errors.adopt takes
+-- it back.
+function errors.plain(e)
+  e.__growatt_error = true
+  return setmetatable(e, nil)
+end
+
+--- Whether `v` is an error made plain by errors.plain.
+function errors.is_plain(v)
+  return type(v) == "table" and v.__growatt_error == true
 end
 
 --- A value as messages show it: strings quoted and cut after 40 bytes (a megabyte of
@@ -94,7 +115,11 @@ end
 local Misuse = { __name = "growatt.Misuse" }
 Misuse.__tostring = function(m) return m.message end
 
---- `msg` without the "file:line: " position Lua put in front of it.
+local pack = table.pack or function(...) return { n = select("#", ...), ... } end
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+
+--- `msg` without the "file:line: " position Lua put in front of it (the one place that
+-- knows that pattern).
 function errors.strip(msg)
   return (tostring(msg):gsub("^[^:\n]*:%d+: ", ""))
 end
@@ -105,15 +130,41 @@ function errors.misuse(fmt, ...)
   error(setmetatable({ message = string.format(fmt, ...) }, Misuse), 0)
 end
 
---- `fn` as a public function: whatever misuse it raises (errors.misuse, or a positioned
--- message of errors.check) is raised again at its caller's line, without the inside's
--- position. Returns fn's first value (the constructors' object).
+local function bad_argument(name, fname, expected, got)
+  return string.format("bad argument '%s' to '%s' (%s expected, got %s)", name, fname, expected, got)
+end
+
+--- Raises a misuse "bad argument" error: argument `name` of `fname` was not what `expected`
+-- says (`got` shows what it was).
+function errors.bad_argument(name, fname, expected, got)
+  error(setmetatable({ message = bad_argument(name, fname, expected, got) }, Misuse), 0)
+end
+
+-- The message of what a boundary caught: a misuse's own, any other without its position.
+local function caught(v)
+  if getmetatable(v) == Misuse then return v.message end
+  return errors.strip(v)
+end
+
+--- `fn` as a public function: whatever misuse it raises (errors.misuse, errors.check, or any
+-- positioned message) is raised again at its caller's line, without the inside's position.
+-- Returns all of fn's values.
 function errors.boundary(fn)
+  return function(...)
+    local r = pack(pcall(fn, ...))
+    if not r[1] then error(caught(r[2]), 2) end -- not a tail call: level 2 is the caller's line in every Lua
+    return unpack(r, 2, r.n)
+  end
+end
+
+--- `fn` as what a public method calls first-hand (in an expression or a statement, never as a
+-- tail call): misuse is raised at the line that called the method. Returns fn's first value
+-- only, and makes no table per call (request builders are on every call's path).
+function errors.method_boundary(fn)
   return function(...)
     local ok, v = pcall(fn, ...)
     if ok then return v end
-    if getmetatable(v) == Misuse then v = v.message else v = errors.strip(v) end
-    error(v, 2) -- not a tail call: level 2 is the caller's line in every Lua
+    error(caught(v), 3) -- 1 this function, 2 the method, 3 the line that called the method
   end
 end
 
@@ -129,8 +180,10 @@ function errors.check_options(fname, opts, types)
   end
 end
 
---- Checks an argument's Lua type and raises a clear message when it is wrong.
--- `types` is a type name or a list of them; `level` is relative to the checking function.
+--- Checks an argument's Lua type: returns `value`, or raises "bad argument" at the line that
+-- called the checking function (as luaL_argerror does), or inside a boundary at the line
+-- that called the boundary's function. `types` is a type name or a list of them. `level`
+-- (relative to the checking function) is for public functions that have no boundary yet.
 function errors.check(value, types, name, fname, level)
   local t = type(value)
   if type(types) == "string" then
@@ -141,8 +194,7 @@ function errors.check(value, types, name, fname, level)
     end
     types = table.concat(types, " or ")
   end
-  error(string.format("bad argument '%s' to '%s' (%s expected, got %s)", name, fname, types, t),
-    (level or 1) + 2)
+  error(bad_argument(name, fname, types, t), (level or 1) + 2)
 end
 
 return errors

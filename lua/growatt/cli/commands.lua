@@ -3,6 +3,7 @@
 -- it printed by itself). `ctx` is growatt.cli's context: ctx.args, ctx.env, ctx.sys, and the
 -- session helpers (session_api, token_api, check, progress, ...).
 
+local errors = require("growatt.errors")
 local json = require("growatt.json")
 local cli = require("growatt.cli")
 local output = require("growatt.cli.output")
@@ -274,7 +275,7 @@ string. Uses the session of `growatt login` (with GROWATT_TOKEN: the OpenAPI v1 
     local method = not name:find("^_") and name ~= "close" and api[name]
     if type(method) ~= "function" then cli.fail("usage", "no API method named '" .. name .. "'") end
     local ok, v, err = pcall(method, api, unpack(values, 1, #words))
-    if not ok then cli.fail("usage", (tostring(v):gsub("^[^:\n]*:%d+: ", ""))) end
+    if not ok then cli.fail("usage", errors.strip(v)) end
     if v == nil and err ~= nil then ctx:check(v, err) end
     return { lines = { output.json(output.mask(v)) }, json = v }
   end,
@@ -297,7 +298,7 @@ the user demo with the password demo-password. Needs nginx and its Lua module.]]
   run = function(ctx)
     local sandbox = require("growatt.sandbox")
     local ok, started, err = pcall(sandbox.run, { port = ctx.args.port, seed = ctx.args.seed })
-    if not ok then cli.fail("usage", (tostring(started):gsub("^[^:\n]*:%d+: ", ""))) end
+    if not ok then cli.fail("usage", errors.strip(started)) end
     if not started then cli.fail("failure", err) end
   end,
 }

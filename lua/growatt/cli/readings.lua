@@ -284,7 +284,8 @@ local function positive(min)
   end
 end
 
-function readings.register(commands)
+-- The `status` command.
+local function register_status(commands)
   local C = commands.COLUMNS
   local STATUS_COLUMNS = { { "plant", "PLANT" }, { "device", "DEVICE" }, { "type", "TYPE" }, C.power, C.today,
     C.battery, C.state }
@@ -313,6 +314,11 @@ an aligned table (default), json, csv, prom (Prometheus text) or influx (line pr
       return report
     end,
   }
+end
+
+--- Adds the reading commands (status, history, chart) to growatt.cli.commands.
+function readings.register(commands)
+  register_status(commands)
   commands.command {
     name = "history",
     summary = "Energy per day, month or year (--csv for spreadsheets).",

@@ -5,6 +5,7 @@
 -- `require("growatt.cli.settings").register(commands)` adds the command to growatt.cli.commands.
 
 local core = require("growatt.core")
+local errors = require("growatt.errors")
 local json = require("growatt.json")
 local cli = require("growatt.cli")
 local output = require("growatt.cli.output")
@@ -145,7 +146,7 @@ local function call(api, method, args, opts)
   if opts then args[n + 1] = opts end
   local ok, v, err = pcall(api[method], api, unpack(args, 1, opts and n + 1 or n))
   args[n + 1] = nil
-  if not ok then cli.fail("usage", (tostring(v):gsub("^[^:\n]*:%d+: ", ""))) end
+  if not ok then cli.fail("usage", errors.strip(v)) end
   return v, err
 end
 

@@ -144,36 +144,21 @@ function shared:_send(req)
   return policy.send(self, req)
 end
 
--- The per-call options of a write (its argument after its own): nil or { dry_run = boolean }.
--- Returns the dry_run in force for the call.
-local function call_options(fname, dry_run, opts)
-  if opts == nil then return dry_run end
-  -- levels: call_options < _complete < the method < the caller's line
-  errors.check(opts, "table", "options", fname, 3)
-  for k, v in pairs(opts) do
-    if k ~= "dry_run" then error(fname .. ": unknown option '" .. tostring(k) .. "'", 4) end
-    errors.check(v, "boolean", "options.dry_run", fname, 3)
-  end
-  if opts.dry_run == nil then return dry_run end
-  return opts.dry_run
-end
+local dry_run_of = errors.method_boundary(client.dry_run_of) -- for the methods: misuse at the caller's line
 
---- Completes the request `req` that client.build made for a call to the entry `ep` (named
--- `name`): the prepared request, or nil and an error (a refused value: nothing may be
--- sent); the third value is whether the call is a dry run. A write entry (`write = true`)
--- takes one more, optional argument: per-call options, { dry_run = true }. An entry's
--- `finish(api, ep, req, dry_run, ...)` completes the request built from its data (the
--- settings writes: merged parameters, validation). Shared by the methods and batch, so a
--- batched call is the very request the method sends.
-function shared:_complete(name, ep, req, ...)
-  local dry_run = self.dry_run
-  if ep.write then dry_run = call_options(name, dry_run, select(#(ep.args or {}) + 1, ...)) end
+--- Completes the request `req` that client.build made for a call to the entry `ep`:
+-- the prepared request, or nil and an error (a refused value: nothing may be
+-- sent). `dry_run` is client.dry_run_of's. An entry's `finish(api, ep, req, dry_run, ...)`
+-- completes the request built from its data (the settings writes: merged parameters,
+-- validation). Shared by the methods and batch, so a batched call is the very request the
+-- method sends.
+function shared:_complete(ep, req, dry_run, ...)
   if ep.finish then
     local err
     req, err = ep.finish(self, ep, req, dry_run, ...)
     if not req then return nil, err end
   end
-  return self:_prepare(req), nil, dry_run
+  return self:_prepare(req)
 end
 
 --- What the session policy counted: requests, logins, relogins, reused (logins answered
@@ -216,7 +201,9 @@ end
 local function method(name, ep)
   local fallback = ep.fallback and method(name, ep.fallback)
   return function(self, ...)
-    local req, err, dry_run = self:_complete(name, ep, client.build(ep, name, ...), ...)
+    local built = client.build(ep, name, ...)
+    local dry_run = dry_run_of(self.dry_run, name, ep, ...)
+    local req, err = self:_complete(ep, built, dry_run, ...)
     if not req then return nil, err end
     if dry_run then return req end
     local v

@@ -21,15 +21,14 @@ batch.DEFAULT_CONCURRENCY = 8
 
 local function check_concurrency(opts, fname)
   if opts == nil then return batch.DEFAULT_CONCURRENCY end
-  errors.check(opts, "table", "opts", fname, 2)
+  errors.check(opts, "table", "opts", fname)
   for k in pairs(opts) do
-    if k ~= "concurrency" then error(fname .. ": unknown option '" .. tostring(k) .. "'", 3) end
+    if k ~= "concurrency" then errors.misuse("%s: unknown option '%s'", fname, tostring(k)) end
   end
   local n = opts.concurrency
   if n == nil then return batch.DEFAULT_CONCURRENCY end
   if type(n) ~= "number" or not client.whole(n) or n < 1 then
-    error(string.format("bad argument 'concurrency' to '%s' (positive integer expected, got %s)",
-      fname, type(n) == "number" and tostring(n) or type(n)), 3)
+    errors.bad_argument("concurrency", fname, "positive integer", type(n) == "number" and tostring(n) or type(n))
   end
   return n
 end
@@ -44,26 +43,26 @@ local function last_index(call)
   return n
 end
 
-local bare = errors.strip
-
--- The prepared request of calls[i] and what a fallback needs; raises at the user's level
--- (3 up from here) on misuse.
+-- The prepared request of calls[i] and what a fallback needs; raises errors.misuse.
 local function build(api, call, i)
   if type(call) ~= "table" then
-    error(string.format("batch: call %d must be a table {method_name, args...}, got %s", i, type(call)), 3)
+    errors.misuse("batch: call %d must be a table {method_name, args...}, got %s", i, type(call))
   end
   local name = call[1]
   local ep = type(name) == "string" and api._endpoints and api._endpoints[name]
   if not ep then
     if type(name) == "string" and #name > 40 then name = name:sub(1, 40) .. "..." end
-    error(string.format("batch: call %d: %s is not an endpoint method", i,
-      type(name) == "string" and ("'" .. name .. "'") or type(name)), 3)
+    errors.misuse("batch: call %d: %s is not an endpoint method", i,
+      type(name) == "string" and ("'" .. name .. "'") or type(name))
   end
   local item = { name = name, ep = ep, args = { unpack(call, 2, last_index(call)) }, n = last_index(call) - 1 }
-  local ok, req, err, dry_run = pcall(function()
-    return api:_complete(name, ep, client.build(ep, name, unpack(item.args, 1, item.n)), unpack(item.args, 1, item.n))
+  local dry_run
+  local ok, req, err = pcall(function()
+    local built = client.build(ep, name, unpack(item.args, 1, item.n))
+    dry_run = client.dry_run_of(api.dry_run, name, ep, unpack(item.args, 1, item.n))
+    return api:_complete(ep, built, dry_run, unpack(item.args, 1, item.n))
   end)
-  if not ok then error(string.format("batch: call %d: %s", i, bare(req)), 3) end
+  if not ok then errors.misuse("batch: call %d: %s", i, errors.strip(req)) end
   -- a refused value (err) is that call's answer, and a per-call dry run answers with the
   -- request: neither is sent
   item.req, item.err, item.dry_run = req, err, dry_run
@@ -107,7 +106,7 @@ end
 -- is checked before anything is sent (misuse raises); then values[i], errs[i] are what
 -- api:method_name(arg1, ...) returns. One call's failure does not fail the others.
 -- With dry_run, returns the list of requests that would be sent.
-function batch.batch(api, calls, opts)
+batch.batch = errors.boundary(function(api, calls, opts)
   errors.check(calls, "table", "calls", "batch")
   local concurrency = check_concurrency(opts, "batch")
   local items = {}
@@ -118,7 +117,7 @@ function batch.batch(api, calls, opts)
     return reqs
   end
   return run(api, items, concurrency)
-end
+end)
 
 ---------------------------------------------------------------------------
 -- walk
@@ -139,11 +138,11 @@ batch.STATUS = STATUS
 --   { plants = { { id, name, devices = { { sn, type, status = ..., err = ... } }, err = ... } } }
 -- A plant whose device list failed has `err` and no devices; a device whose status failed
 -- has `err`; a device of a type with no status call has `note`.
-function batch.walk(api, opts)
+batch.walk = errors.boundary(function(api, opts)
   local concurrency = check_concurrency(opts, "walk")
-  if api.dry_run then error("walk: not available with dry_run", 2) end
+  if api.dry_run then errors.misuse("walk: not available with dry_run") end
   local user_id = api.user_id
-  if user_id == nil then error("walk: no user id: log in first (api:login)", 2) end
+  if user_id == nil then errors.misuse("walk: no user id: log in first (api:login)") end
   local list, err = api:plant_list(user_id)
   if not list then return nil, err end
 
@@ -176,6 +175,6 @@ function batch.walk(api, opts)
     device.status, device.err = statuses[i], errs[i]
   end
   return { plants = plants }
-end
+end)
 
 return batch

@@ -29,6 +29,7 @@
 
 local core = require("growatt.core")
 local client = require("growatt.engine.client")
+local reply = require("growatt.engine.reply")
 local errors = require("growatt.errors")
 local store = require("growatt.engine.store")
 local account = require("growatt.engine.account")
@@ -167,7 +168,7 @@ end
 -- After a request's exchange (res, or nil and cerr from the C session): classify it, keep
 -- the store's session and windows current, call the hook. Returns what the call returns.
 local function finish(api, req, res, cerr, now, attempt)
-  local value, err = client.receive(req, res, cerr)
+  local value, err = reply.receive(req, res, cerr)
   local ms = math.floor(((res and res.elapsed) or (policy.now() - now)) * 1000 + 0.5)
   call_hook(api, req, res, err, ms, attempt)
   if res and res.headers["set-cookie"] then login.renewed(api, req) end

@@ -66,8 +66,9 @@ local function int_or(raw, default)
 end
 
 -- The settings table: the caller's (a whole envelope or its data), or the read's result.
+-- Raises errors.misuse (the methods below are behind errors.boundary).
 local function settings_of(self, fname, sn, given, read)
-  errors.check(sn, "string", "device_sn", fname, 2)
+  errors.check(sn, "string", "device_sn", fname)
   if given == nil then
     local v, info = self[read](self, sn)
     if v ~= nil and type(v) ~= "table" then
@@ -75,7 +76,7 @@ local function settings_of(self, fname, sn, given, read)
     end
     return v, info
   end
-  errors.check(given, "table", "settings_data", fname, 2)
+  errors.check(given, "table", "settings_data", fname)
   return type(given.data) == "table" and given.data or given
 end
 
@@ -91,7 +92,7 @@ end
 
 --- The nine time-of-use segments of a MIN: { segment_id, batt_mode, mode_name, start_time
 -- "HH:MM", end_time, enabled }. A second value is passed on from min_settings (cache info).
-function OpenApi:min_read_time_segments(device_sn, settings_data)
+OpenApi.min_read_time_segments = errors.boundary(function(self, device_sn, settings_data)
   local s, info = settings_of(self, "min_read_time_segments", device_sn, settings_data, "min_settings")
   if not s then return nil, info end
   local list = {}
@@ -102,23 +103,23 @@ function OpenApi:min_read_time_segments(device_sn, settings_data)
                 enabled = int_or(s["forcedStopSwitch" .. i]) == 1 }
   end
   return list, info
-end
+end)
 
 --- The AC charge settings of an SPH: { charge_power, charge_stop_soc, mains_enabled, periods }.
-function OpenApi:sph_read_ac_charge_times(device_sn, settings_data)
+OpenApi.sph_read_ac_charge_times = errors.boundary(function(self, device_sn, settings_data)
   local s, info = settings_of(self, "sph_read_ac_charge_times", device_sn, settings_data, "sph_detail")
   if not s then return nil, info end
   return { charge_power = int_or(s.chargePowerCommand, 0), charge_stop_soc = int_or(s.wchargeSOCLowLimit, 100),
            mains_enabled = int_or(s.acChargeEnable) == 1, periods = periods_of(s, "Charge") }, info
-end
+end)
 
 --- The AC discharge settings of an SPH: { discharge_power, discharge_stop_soc, periods }.
-function OpenApi:sph_read_ac_discharge_times(device_sn, settings_data)
+OpenApi.sph_read_ac_discharge_times = errors.boundary(function(self, device_sn, settings_data)
   local s, info = settings_of(self, "sph_read_ac_discharge_times", device_sn, settings_data, "sph_detail")
   if not s then return nil, info end
   return { discharge_power = int_or(s.disChargePowerCommand, 0),
            discharge_stop_soc = int_or(s.wdisChargeSOCLowLimit, 10), periods = periods_of(s, "Discharge") }, info
-end
+end)
 
 ---------------------------------------------------------------------------
 -- Device objects: api:device(sn, type) -> a MIN or SPH whose methods omit the serial.

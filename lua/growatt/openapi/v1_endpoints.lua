@@ -168,40 +168,31 @@ local kind = client.kind
 --- parameter_values of the writes: a scalar (param1), a list (param1, param2, ...) or a
 -- map position -> value; positions outside the call's params are dropped. Values go out
 -- as the reference's str() makes them.
-kind("param_values", function(v, name, fname)
-  errors.check(v, { "string", "number", "boolean", "table" }, name, fname, 4)
+kind("param_values", { "string", "number", "boolean", "table" }, function(v, name, fname)
   if type(v) ~= "table" then return { settings.str(v) } end
   local map = {}
   for k, x in pairs(v) do
     local pos = tonumber(k)
-    errors.check(x, { "string", "number", "boolean" }, name .. "[" .. tostring(k) .. "]", fname, 4)
+    errors.check(x, { "string", "number", "boolean" }, name .. "[" .. tostring(k) .. "]", fname)
     if pos and pos == math.floor(pos) then map[pos] = settings.str(x) end
   end
   return map
 end)
 
--- Another kind's converter called from a converter: its misuse error is raised again one
--- level further up, at the user's line.
-local function nested(kind_name, v, name, fname, values)
-  local ok, r = pcall(client.kinds[kind_name], v, name, fname, values)
-  if ok then return r end
-  error(errors.strip(r), 6)
-end
-
 --- The periods of the SPH charge/discharge writes: a list of { start_time, end_time,
 -- enabled }, each converted as the arguments of those names are (enabled may be left out).
-kind("periods", function(v, name, fname, values)
-  errors.check(v, "table", name, fname, 4)
+local clock, flag = client.kinds.clock, client.kinds.flag
+kind("periods", "table", function(v, name, fname, values)
   local out = {}
   for k, p in ipairs(v) do
     local at = name .. "[" .. k .. "]"
-    errors.check(p, "table", at, fname, 4)
+    errors.check(p, "table", at, fname)
     local enabled = p.enabled
     if enabled == nil then enabled = false end
     out[k] = {
-      start_time = nested("clock", p.start_time, at .. ".start_time", fname, values),
-      end_time = nested("clock", p.end_time, at .. ".end_time", fname, values),
-      enabled = nested("flag", enabled, at .. ".enabled", fname, values),
+      start_time = clock(p.start_time, at .. ".start_time", fname, values),
+      end_time = clock(p.end_time, at .. ".end_time", fname, values),
+      enabled = flag(enabled, at .. ".enabled", fname, values),
     }
   end
   return out

@@ -29,12 +29,12 @@ local store_redis = require("growatt.engine.store_redis")
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 
-local M = {}
+local gngx = {}
 
-M.THREAD_MODULE = "growatt.openresty.thread"
+gngx.THREAD_MODULE = "growatt.openresty.thread"
 
 --- Options of gngx.new besides growatt.new's (growatt.OPTIONS), and their Lua types.
-M.OPTIONS = {
+gngx.OPTIONS = {
   username = "string",
   password = "string",       -- hashed at once
   password_hash = "string",  -- or the hash itself
@@ -55,7 +55,7 @@ local NOT_HERE = {
   on_request = "a function cannot cross into a worker thread",
 }
 
-M.DEFAULTS = { shdict = "growatt", pool = "growatt", timeout = 30 }
+gngx.DEFAULTS = { shdict = "growatt", pool = "growatt", timeout = 30 }
 
 -- The password hash of each client, kept out of the client table (which users may print);
 -- so are its Redis options, which may hold a password.
@@ -63,7 +63,7 @@ local hashes = setmetatable({}, { __mode = "k" })
 local redis_options = setmetatable({}, { __mode = "k" })
 
 local Client = {}
-M.Client = Client
+gngx.Client = Client
 
 -- Methods of growatt.Api that do not become thread calls here.
 local LOCAL = { close = true, login = true }
@@ -71,22 +71,11 @@ local LOCAL = { close = true, login = true }
 -- Error values back from their plain, marked form (growatt.openresty.thread), wherever they are.
 local function import(v)
   if type(v) ~= "table" then return v end
-  if v.__growatt_error then
-    v.__growatt_error = nil
-    local kind = errors.kinds[v.kind] and v.kind or "network"
-    local e = errors.new(kind, v.message, v)
-    e.kind = kind
-    return e
-  end
+  if errors.is_plain(v) then return errors.adopt(v) end
   for k, x in pairs(v) do
     if type(x) == "table" then v[k] = import(x) end
   end
   return v
-end
-
--- Raises `message` (without the position the thread put in front) at `level`.
-local function raise(message, level)
-  error(errors.strip(message), level + 1)
 end
 
 -- A dry-run Api of this Lua VM (options only, nothing per request): it checks the arguments
@@ -97,14 +86,15 @@ local function check_arguments(name, args)
   if not (growatt.Api._endpoints[name] or name == "batch") then return end
   checker = checker or growatt.new({ dry_run = true })
   local ok, msg = pcall(checker[name], checker, unpack(args, 1, args.n))
-  if not ok then raise(msg, 3) end
+  if not ok then error(msg, 0) end -- the method's boundary drops its position
 end
 
--- What a thread job returned, as the method returns it; counted. Misuse raises at the
--- user's line (level 3: the user called a method of Client, which called this).
+-- What a thread job returned, as the method returns it; counted. A misuse the thread reported
+-- is raised again (the method's boundary puts it at the user's line, without the thread's
+-- position).
 local function finish(self, out)
   local failed = out.failed or out.raised
-  if failed then raise(failed, 3) end
+  if failed then error(failed, 0) end
   self:_count("calls")
   if out.requests > 0 then self:_count("requests", out.requests) end
   local results = import(out.results)
@@ -117,12 +107,12 @@ end
 setmetatable(Client, { __index = function(class, name)
   if type(name) ~= "string" or name:sub(1, 1) == "_" or LOCAL[name] then return nil end
   if type(growatt.Api[name]) ~= "function" then return nil end
-  local method = function(self, ...)
+  local method = errors.boundary(function(self, ...)
     local args = { n = select("#", ...), ... }
     check_arguments(name, args)
     local results = finish(self, self:_run(name, args))
     return unpack(results, 1, results.n)
-  end
+  end)
   rawset(class, name, method)
   return method
 end })
@@ -132,7 +122,7 @@ local function check_options(opts)
   for k in pairs(opts) do
     if NOT_HERE[k] then errors.misuse("growatt.ngx.new: option '%s' is not available: %s", k, NOT_HERE[k]) end
   end
-  local types = setmetatable({}, { __index = function(_, k) return M.OPTIONS[k] or growatt.OPTIONS[k] end })
+  local types = setmetatable({}, { __index = function(_, k) return gngx.OPTIONS[k] or growatt.OPTIONS[k] end })
   errors.check_options("growatt.ngx.new", opts, types)
   if not opts.username then errors.misuse("growatt.ngx.new: option 'username' is required") end
   if opts.keepalive and not (opts.keepalive >= 0 and opts.keepalive < math.huge) then
@@ -150,14 +140,14 @@ local function new(opts)
   check_options(opts)
   local api_options = {}
   for k, v in pairs(opts) do
-    if not M.OPTIONS[k] then api_options[k] = v end
+    if not gngx.OPTIONS[k] then api_options[k] = v end
   end
   -- The User-Agent is fixed once, so that a random suffix stays the same on every call.
   local probe = growatt.new(api_options)
   api_options.agent_identifier, api_options.add_random_user_id = probe.user_agent, nil
   local account = store.key(probe.server_url, opts.username)
   probe:close()
-  local shdict = opts.shdict or M.DEFAULTS.shdict
+  local shdict = opts.shdict or gngx.DEFAULTS.shdict
   local redis_ok, redis = pcall(function() return opts.redis and store_redis.new(opts.redis) end)
   if not redis_ok then
     errors.misuse("growatt.ngx.new: option 'redis': %s", (errors.strip(redis):gsub("^store_redis%.new: ", "")))
@@ -165,19 +155,19 @@ local function new(opts)
   local client = setmetatable({
     username = opts.username,
     account = account, -- the user at the server: the key of the shared session
-    pool = opts.pool or M.DEFAULTS.pool,
+    pool = opts.pool or gngx.DEFAULTS.pool,
     shdict = shdict,
     dict = ngx.shared[shdict],
     store = redis or store_shdict.new(shdict, account),
     options = api_options,
-    wait = opts.wait or (opts.timeout or M.DEFAULTS.timeout) + 5,
+    wait = opts.wait or (opts.timeout or gngx.DEFAULTS.timeout) + 5,
     keepalive = opts.keepalive,
   }, Client)
   hashes[client] = opts.password_hash or growatt.hash_password(opts.password)
   redis_options[client] = opts.redis
   return client
 end
-M.new = errors.boundary(new)
+gngx.new = errors.boundary(new)
 
 ---------------------------------------------------------------------------
 -- Shared state
@@ -238,7 +228,7 @@ function Client:_thread(job)
   job.redis = redis_options[self]
   local deadline = ngx.now() + self.wait
   while true do
-    local ok, done, out = pcall(ngx.run_worker_thread, self.pool, M.THREAD_MODULE, "call", job)
+    local ok, done, out = pcall(ngx.run_worker_thread, self.pool, gngx.THREAD_MODULE, "call", job)
     if ok and done then return out end
     local message = tostring(ok and out or done)
     if message ~= "no available Lua vm" then
@@ -304,15 +294,15 @@ end
 -- and returns the login reply (without the password hash and token): the stored one when
 -- another call or worker has logged in already. Refusals come back as `nil, err`, as from
 -- growatt's login (and its guard: `locked`, `rate_limited` with `retry_after`).
-function Client:login(...)
+Client.login = errors.boundary(function(self, ...)
   if select("#", ...) > 0 then
-    error("growatt.ngx: login takes no arguments (the credentials are given to growatt.ngx.new)", 2)
+    errors.misuse("growatt.ngx: login takes no arguments (the credentials are given to growatt.ngx.new)")
   end
   local account = self:_session()
   if account then return account.login end
   local results = finish(self, self:_login_and_call({}))
   return results[1], results[2]
-end
+end)
 
 --- Forgets the shared session: the next call of any worker logs in again.
 function Client:logout()
@@ -322,4 +312,4 @@ function Client:logout()
   if not ok then ngx.log(ngx.WARN, "growatt: cannot save the session state: ", err) end
 end
 
-return M
+return gngx

@@ -16,16 +16,16 @@
 local json = require("growatt.json")
 local store = require("growatt.engine.store")
 
-local M = {}
+local store_shdict = {}
 
-M.LOCK_TTL = 2 -- seconds: a crashed holder of the update lock blocks others this long at most
+store_shdict.LOCK_TTL = 2 -- seconds: a crashed holder of the update lock blocks others this long at most
 
 local Shdict = {}
 Shdict.__index = Shdict
 
 --- A store for the account `account` (store.key) in the shared dict named `dict_name`;
 -- raises if nginx has no such lua_shared_dict.
-function M.new(dict_name, account)
+function store_shdict.new(dict_name, account)
   assert(type(dict_name) == "string", "store_shdict.new: dict_name must be a string")
   assert(type(account) == "string", "store_shdict.new: account must be a string")
   local dict = ngx.shared[dict_name]
@@ -104,8 +104,8 @@ end
 function Shdict:update_account(key, fn)
   local lock = "lock:" .. dict_key(key)
   local waited = 0
-  while not self.dict:add(lock, true, M.LOCK_TTL) do
-    if waited > M.LOCK_TTL then return nil, "lua_shared_dict: the account stayed locked" end
+  while not self.dict:add(lock, true, store_shdict.LOCK_TTL) do
+    if waited > store_shdict.LOCK_TTL then return nil, "lua_shared_dict: the account stayed locked" end
     pause(0.001)
     waited = waited + 0.001
   end
@@ -121,4 +121,4 @@ function Shdict:update_account(key, fn)
   return acc
 end
 
-return M
+return store_shdict

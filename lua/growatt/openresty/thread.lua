@@ -10,7 +10,7 @@
 -- User-Agent). A job takes up its account's stored session from the dict before it sends
 -- anything (api:login or api:resume set the cookies), so cookies never pass from one
 -- account to another. An Api unused for `keepalive` seconds (default 60; 0: none is kept)
--- is closed at the VM's next job, the least recently used beyond M.MAX_KEPT too, and the
+-- is closed at the VM's next job, the least recently used beyond thread.MAX_KEPT too, and the
 -- rest when nginx closes the VM (the C session's __gc).
 --
 --   job = {
@@ -43,10 +43,10 @@ local store_redis = require("growatt.engine.store_redis")
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 
-local M = {}
+local thread = {}
 
-M.KEEPALIVE = 60 -- seconds an unused Api stays open in a thread VM
-M.MAX_KEPT = 8   -- Apis kept open per thread VM at most
+thread.KEEPALIVE = 60 -- seconds an unused Api stays open in a thread VM
+thread.MAX_KEPT = 8   -- Apis kept open per thread VM at most
 
 -- The Apis kept in this VM: key -> { api = Api, used = time of its last job }.
 local kept = {}
@@ -54,10 +54,8 @@ local kept = {}
 -- Error values as plain marked tables, wherever they are in `v`.
 local function export(v, out)
   if errors.is(v) then
-    local t = { __growatt_error = true }
-    for k, x in pairs(v) do t[k] = x end
     if v.kind == "session_expired" then out.expired = true end
-    return t
+    return errors.plain(v)
   end
   if type(v) == "table" then
     for k, x in pairs(v) do
@@ -115,7 +113,7 @@ local function evict(now)
     end
   end
   table.sort(list, function(a, b) return a.used < b.used end)
-  for i = 1, #list - (M.MAX_KEPT - 1) do
+  for i = 1, #list - (thread.MAX_KEPT - 1) do
     kept[list[i].key].api:close()
     kept[list[i].key] = nil
   end
@@ -135,8 +133,8 @@ local function api_for(job, key)
 end
 
 --- Runs one job (see above) and returns its answer.
-function M.call(job)
-  local keepalive = job.keepalive or M.KEEPALIVE
+function thread.call(job)
+  local keepalive = job.keepalive or thread.KEEPALIVE
   evict(core.now())
   local key = canonical({ job.shdict, job.account, job.options or {}, job.redis or false })
   local api = api_for(job, key)
@@ -155,4 +153,4 @@ function M.call(job)
   return out
 end
 
-return M
+return thread

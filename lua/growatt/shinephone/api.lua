@@ -4,7 +4,7 @@
 
 local core = require("growatt.core")
 local errors = require("growatt.errors")
-local client = require("growatt.engine.client")
+local reply = require("growatt.engine.reply")
 local endpoints = require("growatt.shinephone.endpoints")
 local policy = require("growatt.engine.policy")
 local regions = require("growatt.engine.regions")
@@ -40,7 +40,7 @@ end
 function Api:_login_request(username, hash)
   return self:_prepare({
     method = "POST", path = "newTwoLoginAPI.do", name = "login", write = false,
-    form = { { "userName", username }, { "password", hash } }, result = client.login_result,
+    form = { { "userName", username }, { "password", hash } }, result = reply.login_result,
   })
 end
 

@@ -169,41 +169,39 @@ end
 ---------------------------------------------------------------------------
 -- Argument kinds
 
+local bad = errors.bad_argument
+
 --- One serial or a list of them: a list on the way to the checks.
-client.kind("sns", function(v, name, fname)
-  errors.check(v, { "string", "table" }, name, fname, 4)
+client.kind("sns", { "string", "table" }, function(v, name, fname)
   if type(v) == "string" then return { v } end
   local list = {}
   for i = 1, #v do
-    if type(v[i]) ~= "string" then client.bad(name .. "[" .. i .. "]", fname, "string", type(v[i])) end
+    if type(v[i]) ~= "string" then bad(name .. "[" .. i .. "]", fname, "string", type(v[i])) end
     list[i] = v[i]
   end
   return list
 end)
 
 --- A value the checks judge (its range is the endpoint's): a number, boolean, string or table.
-client.kind("value", function(v, name, fname)
-  errors.check(v, { "number", "boolean", "string", "table" }, name, fname, 4)
-  return v
-end)
+client.kind("value", { "number", "boolean", "string", "table" })
 
 --- A day: "yyyy-MM-dd" (the checks judge it), os.time() seconds or an os.date("*t") table;
 -- nil is today (local time).
-client.kind("day", function(v, name, fname)
+client.kind("day", nil, function(v, name, fname)
   if v == nil then return os.date("%Y-%m-%d") end
-  errors.check(v, { "string", "number", "table" }, name, fname, 4)
+  errors.check(v, { "string", "number", "table" }, name, fname)
   if type(v) == "string" then return v end
   local t = v
   if type(v) == "number" then
     local ok
     ok, t = pcall(os.date, "*t", v)
     if not client.whole(v) or not ok or type(t) ~= "table" then
-      client.bad(name, fname, "a time in whole seconds", tostring(v))
+      bad(name, fname, "a time in whole seconds", tostring(v))
     end
   end
   for _, k in ipairs({ "year", "month", "day" }) do
     if type(t[k]) ~= "number" or not client.whole(t[k]) then
-      client.bad(name, fname, "a table with year, month and day", "table")
+      bad(name, fname, "a table with year, month and day", "table")
     end
   end
   return string.format("%04d-%02d-%02d", t.year, t.month, t.day)

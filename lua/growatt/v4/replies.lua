@@ -2,7 +2,7 @@
 -- and the normalisation of what Growatt sends inconsistently (protocol-v4.md §5, §6).
 -- The decoded reply as it came stays available: replies.raw(result).
 
-local client = require("growatt.engine.client")
+local reply = require("growatt.engine.reply")
 local errors = require("growatt.errors")
 local json = require("growatt.json")
 
@@ -185,7 +185,7 @@ function replies.reader(ep, values, interval, tz)
     local err = html_page(body)
     if err then return nil, err end
     local v
-    v, err = client.decode(body)
+    v, err = reply.decode(body)
     if v == nil then return nil, err end
     if type(v) ~= "table" or v[1] ~= nil then return nil, errors.new("protocol", "reply is not a JSON object") end
     err = replies.refusal(v, ep.wire, interval, ep.write)
