@@ -689,21 +689,9 @@ describe("growatt.v4", function()
       local H = require("spec.support.session")
       local dir = H.tempdir()
       local path = dir .. "/state.json"
-      local script = dir .. "/cron.lua"
       server:reply('{"code":0,"data":{"noah":[{"deviceSn":"' .. NOAH .. '"}]},"message":"SUCCESSFUL_OPERATION"}')
-      H.write(script, H.script({
-        "local growatt = require('growatt')",
-        "local a = growatt.v4({ token = " .. string.format("%q", TOKEN) .. ", server_url = " ..
-          string.format("%q", server.url) .. ", state_file = " .. string.format("%q", path) .. " })",
-        "local v, err = a:last_data(" .. string.format("%q", NOAH) .. ", 'noah')",
-        "io.write(v and 'sent' or (err.kind .. ' ' .. tostring(err.retry_after)), '\\n')",
-      }))
-      local out = H.sh("for i in 1 2 3 4; do " .. H.LUA .. " '" .. script .. "' & done; wait")
-      local sent_count, limited = 0, 0
-      for line in out:gmatch("[^\n]+") do
-        if line == "sent" then sent_count = sent_count + 1 end
-        if line:match("^rate_limited %d+$") then limited = limited + 1 end
-      end
+      local sent_count, limited, out = H.race(dir, 4, "v4", string.format("{ token = %q, server_url = %q, " ..
+        "state_file = %q }", TOKEN, server.url, path), string.format("last_data(%q, 'noah')", NOAH))
       assert.equal(1, sent_count, out)
       assert.equal(3, limited, out)
       assert.equal(1, #server:requests())

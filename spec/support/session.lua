@@ -43,6 +43,28 @@ function H.script(lines)
     "package.cpath = '" .. H.CPATH .. ";' .. package.cpath\n" .. table.concat(lines, "\n")
 end
 
+-- Runs `n` child processes at once, each making the client `constructor(opts)` (a
+-- growatt function name) with `opts` (a Lua table constructor's text) and calling
+-- `call` on it (the text of a method call, e.g. 'last_data("SN", "noah")'). Returns how
+-- many sent (got a value) and how many were refused with rate_limited and a retry_after,
+-- and the children's output.
+function H.race(dir, n, constructor, opts, call)
+  local script = dir .. "/race.lua"
+  H.write(script, H.script({
+    "local growatt = require('growatt')",
+    "local a = growatt." .. constructor .. "(" .. opts .. ")",
+    "local v, err = a:" .. call,
+    "io.write(v and 'sent' or (err.kind .. ' ' .. tostring(err.retry_after)), '\\n')",
+  }))
+  local out = H.sh("for i in $(seq " .. n .. "); do " .. H.LUA .. " '" .. script .. "' & done; wait")
+  local sent, limited = 0, 0
+  for line in out:gmatch("[^\n]+") do
+    if line == "sent" then sent = sent + 1 end
+    if line:match("^rate_limited %d+$") then limited = limited + 1 end
+  end
+  return sent, limited, out
+end
+
 -- An Api class with one write endpoint, so that specs can tell what happens to writes:
 -- touch(user_id) POSTs PlantListAPI.do with the user id in the form.
 H.Writer = setmetatable({}, { __index = growatt.Api })

@@ -230,11 +230,25 @@ function account.cached(api, req, now)
   if seen then return store.copy(seen.value), { cached = true, age = now - seen.at } end
 end
 
+account.CACHE_KEPT = 512 -- last good values kept per Api; beyond, those over an hour old go
+
 function account.keep_good(api, req, value, now)
   local values = last_good[api]
-  if values and req.interval and not req.write and value ~= nil then
-    values[window_key(req)] = { value = value, at = now }
+  if not (values and req.interval and not req.write and value ~= nil) then return end
+  local key = window_key(req)
+  if values[key] == nil then
+    values.n = (values.n or 0) + 1
+    if values.n > account.CACHE_KEPT then -- many distinct reads (plants, days): keep the recent
+      local kept, n = { n = 0 }, 0
+      for k, seen in pairs(values) do
+        if k ~= "n" and seen.at > now - 3600 then kept[k], n = seen, n + 1 end
+      end
+      if n >= account.CACHE_KEPT then kept, n = { n = 0 }, 0 end -- all recent: start again
+      kept.n = n + 1
+      last_good[api], values = kept, kept
+    end
   end
+  values[key] = { value = value, at = now }
 end
 
 --- Takes a new Api: with `cache`, its windowed reads keep their last good values.

@@ -73,7 +73,6 @@ end
 
 --- The decoded JSON body of a reply, or nil and an error value: session_expired (the login
 -- page served in place of data, "you have not login"), protocol (empty, HTML or not JSON).
--- For an entry that reads the body itself (expect = "text").
 function reply.decode(body, status)
   if body == "" then return fail("protocol", "empty body where JSON was expected", status) end
   local v, why = json.decode(body)

@@ -9,6 +9,7 @@
 
 local core = require("growatt.core")
 local errors = require("growatt.errors")
+local engine = require("growatt.engine.api")
 
 local token = {}
 
@@ -45,6 +46,27 @@ function token.set_token(api, t)
   local problem = token.problem(t)
   if problem then error("bad argument 'token' to 'set_token' (the token " .. problem .. ")", 2) end
   token.set(api, t)
+end
+
+--- A new object of a token family's `class` (made with token.family), for the options
+-- `opts` of the constructor `fname`: the family's own options (`types`: name -> Lua type;
+-- `token` among them) are checked here, the rest are growatt.new's; the user agent is
+-- `user_agent` unless given. Raises errors.misuse (call it inside an errors.boundary).
+function token.open(class, fname, opts, types, user_agent)
+  errors.check(opts, "table", "opts", fname)
+  local base = {}
+  for k, v in pairs(opts) do
+    local want = types[k]
+    if want and type(v) ~= want then
+      errors.misuse("%s: option '%s' must be a %s, got %s", fname, k, want, type(v))
+    end
+    if not want then base[k] = v end
+  end
+  token.check_option(fname, opts.token)
+  base.agent_identifier = base.agent_identifier or user_agent
+  local api = engine.open(class, fname, base, opts.cache)
+  token.set(api, opts.token)
+  return api
 end
 
 --- The family adapter (growatt.engine.api: engine.class).

@@ -174,22 +174,10 @@ local OPTIONS = { token = "string", cache = "boolean", min_interval = "number" }
 --- growatt.openapi{ token = ..., server_url | region = ..., cache = false, min_interval = 300,
 -- and the options of growatt.new }.
 local function new(opts)
-  errors.check(opts, "table", "opts", "growatt.openapi")
-  local base = {}
-  for k, v in pairs(opts) do
-    local want = OPTIONS[k]
-    if want and type(v) ~= want then
-      errors.misuse("growatt.openapi: option '%s' must be a %s, got %s", k, want, type(v))
-    end
-    if not want then base[k] = v end
-  end
-  token.check_option("growatt.openapi", opts.token)
-  if opts.min_interval and opts.min_interval < 0 then
+  if type(opts) == "table" and type(opts.min_interval) == "number" and opts.min_interval < 0 then
     errors.misuse("growatt.openapi: option 'min_interval' must be >= 0")
   end
-  base.agent_identifier = base.agent_identifier or openapi.USER_AGENT
-  local api = engine.open(OpenApi, "growatt.openapi", base, opts.cache)
-  token.set(api, opts.token)
+  local api = token.open(OpenApi, "growatt.openapi", opts, OPTIONS, openapi.USER_AGENT)
   api.min_interval = opts.min_interval or openapi.DEFAULT_MIN_INTERVAL
   return api
 end

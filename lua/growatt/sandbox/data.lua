@@ -29,12 +29,16 @@ local defaults = require("growatt.sandbox.defaults")
 
 local M = {}
 
--- JSON markers understood by the sandbox's encoder: `null`, and arrays that must stay `[]`
--- when empty (a Lua {} is ambiguous).
+-- JSON markers understood by the sandbox's encoder: `null`, arrays that must stay `[]`
+-- when empty (a Lua {} is ambiguous), and numbers written as given.
 M.null = setmetatable({}, { __tostring = function() return "null" end })
 local array_mt = {}
 function M.array(t) return setmetatable(t or {}, array_mt) end
 function M.is_array(t) return getmetatable(t) == array_mt end
+-- A number written exactly as `text` ("261.0", "1.27984299E7"), as Growatt's Java does.
+local number_mt = {}
+function M.number_text(text) return setmetatable({ text = text }, number_mt) end
+function M.is_number_text(t) return getmetatable(t) == number_mt end
 
 M.DEFAULT_SEED = 1
 

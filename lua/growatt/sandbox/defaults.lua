@@ -24,6 +24,7 @@ local function days_from_civil(y, m, d)
   local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
   return era * 146097 + doe - 719468
 end
+M.days_from_civil = days_from_civil
 
 local function plant_settings(plant, account)
   local y, m, d = plant.created:match("^(%d+)-(%d+)-(%d+)$")

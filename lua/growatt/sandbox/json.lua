@@ -60,6 +60,8 @@ function encode_value(v, out)
     end
   elseif kind == "boolean" then
     out[#out + 1] = tostring(v)
+  elseif data.is_number_text(v) then
+    out[#out + 1] = v.text
   elseif kind == "table" and v ~= data.null then
     encode_table(v, out)
   else -- nil, data.null, ngx.null

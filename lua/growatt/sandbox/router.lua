@@ -22,6 +22,7 @@ M.FAMILIES = {
   "growatt.sandbox.legacy",   -- ShinePhone: login, plants and devices
   "growatt.sandbox.v1",       -- OpenAPI v1 (token header)
   "growatt.sandbox.settings", -- ShinePhone: settings reads and writes
+  "growatt.sandbox.v4.api",   -- OpenAPI v4 "new-api" (token header)
 }
 
 -- path -> { ops = { [op] = route }, default = route }, where route = { handler, session }.

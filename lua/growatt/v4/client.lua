@@ -40,13 +40,6 @@ V4.set_token = token.set_token
 --- The decoded reply (the envelope, before normalisation) a table result came from.
 function V4.raw(_, result) return endpoints.replies.raw(result) end
 
--- What a pcall of a method returns, with its misuse raised again at the line that called
--- the caller (rethrow < our method < the user's line).
-local function rethrow(ok, ...)
-  if not ok then error(errors.strip((...)), 3) end
-  return ...
-end
-
 ---------------------------------------------------------------------------
 -- Every page, every serial
 
@@ -87,14 +80,14 @@ end
 -- what the others returned.
 local function chunked(name, max)
   local one = V4[name]
-  V4[name] = function(self, sns, ...)
+  V4[name] = errors.boundary(function(self, sns, ...) -- misuse, also a batch's, at the caller's line
     if type(sns) ~= "table" or #sns <= max then return one(self, sns, ...) end
     local calls = {}
     for i = 1, #sns, max do
       calls[#calls + 1] = { name, { unpack(sns, i, math.min(i + max - 1, #sns)) }, ... }
       calls[#calls].n = 1 + select("#", ...) + 1
     end
-    local values, errs = rethrow(pcall(self.batch, self, calls))
+    local values, errs = self:batch(calls)
     if self.dry_run then return values end
     local merged, first = {}, nil
     for i = 1, #calls do
@@ -106,7 +99,7 @@ local function chunked(name, max)
       return nil, first
     end
     return merged
-  end
+  end)
 end
 chunked("device_info", endpoints.MAX_SNS)
 chunked("last_data", endpoints.MAX_SNS)
@@ -206,18 +199,18 @@ local function verifying(name)
   local ep = endpoints.endpoints[name]
   ep.verify = true -- the per-call option is documented with the entry
   local one, nargs, read_back = V4[name], #ep.args, READ_BACK[name]
-  V4[name] = function(self, ...)
+  V4[name] = errors.boundary(function(self, ...)
     local opts = select(nargs + 1, ...)
     if type(opts) ~= "table" or opts.verify == nil then return one(self, ...) end
-    errors.check(opts.verify, "boolean", "options.verify", name, 1)
+    errors.check(opts.verify, "boolean", "options.verify", name)
     local rest, args = {}, { ... }
     for k, v in pairs(opts) do if k ~= "verify" then rest[k] = v end end
     args[nargs + 1] = next(rest) and rest or nil
-    local ok, err = rethrow(pcall(one, self, unpack(args, 1, nargs + 1)))
+    local ok, err = one(self, unpack(args, 1, nargs + 1))
     if not opts.verify or type(ok) == "table" then return ok, err end -- a dry run's request
     if not ok and err.code ~= 1 then return nil, err end
     return verified(ok, err, read_back(self, unpack(args, 1, nargs)))
-  end
+  end)
 end
 for name in pairs(READ_BACK) do verifying(name) end
 
@@ -230,19 +223,7 @@ local OPTIONS = { token = "string", cache = "boolean", timezone = "number", inte
 -- intervals = true (false: Growatt's intervals are not kept by the client, for a test
 -- server without them), and the options of growatt.new }.
 local function new(opts)
-  errors.check(opts, "table", "opts", "growatt.v4")
-  local base = {}
-  for k, v in pairs(opts) do
-    local want = OPTIONS[k]
-    if want and type(v) ~= want then
-      errors.misuse("growatt.v4: option '%s' must be a %s, got %s", k, want, type(v))
-    end
-    if not want then base[k] = v end
-  end
-  token.check_option("growatt.v4", opts.token)
-  base.agent_identifier = base.agent_identifier or v4.USER_AGENT
-  local api = engine.open(V4, "growatt.v4", base, opts.cache)
-  token.set(api, opts.token)
+  local api = token.open(V4, "growatt.v4", opts, OPTIONS, v4.USER_AGENT)
   api.timezone = opts.timezone
   api.intervals = opts.intervals ~= false
   return api

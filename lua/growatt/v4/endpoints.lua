@@ -170,14 +170,12 @@ end
 ---------------------------------------------------------------------------
 -- Argument kinds
 
-local bad = errors.bad_argument
-
 --- One serial or a list of them: a list on the way to the checks.
 client.kind("sns", { "string", "table" }, function(v, name, fname)
   if type(v) == "string" then return { v } end
   local list = {}
   for i = 1, #v do
-    if type(v[i]) ~= "string" then bad(name .. "[" .. i .. "]", fname, "string", type(v[i])) end
+    if type(v[i]) ~= "string" then errors.bad_argument(name .. "[" .. i .. "]", fname, "string", type(v[i])) end
     list[i] = v[i]
   end
   return list
@@ -197,12 +195,12 @@ client.kind("day", nil, function(v, name, fname)
     local ok
     ok, t = pcall(os.date, "*t", v)
     if not client.whole(v) or not ok or type(t) ~= "table" then
-      bad(name, fname, "a time in whole seconds", tostring(v))
+      errors.bad_argument(name, fname, "a time in whole seconds", tostring(v))
     end
   end
   for _, k in ipairs({ "year", "month", "day" }) do
     if type(t[k]) ~= "number" or not client.whole(t[k]) then
-      bad(name, fname, "a table with year, month and day", "table")
+      errors.bad_argument(name, fname, "a table with year, month and day", "table")
     end
   end
   return string.format("%04d-%02d-%02d", t.year, t.month, t.day)

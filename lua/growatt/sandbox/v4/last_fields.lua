@@ -1,0 +1,250 @@
+-- The field names of a queryLastData / history record per v4 deviceType (protocol-v4.md
+-- appendix A), as space-separated text; records.lua gives each a value. Plain Lua 5.1-5.4.
+local common = require("growatt.sandbox.v4.common")
+
+local M = {}
+
+M["inv"] = [[
+again bigDevice currentString1 currentString2 currentString3 currentString4 currentString5 currentString6
+currentString7 currentString8 dwStringWarningValue1 eRacToday eRacTotal epv1Today epv1Total epv2Today
+epv2Total epvTotal fac faultType iPidPvape iPidPvbpe iacr iacs iact id inverterId inverterBean ipmTemperature
+ipv1 ipv2 ipv3 nBusVoltage opFullwatt pBusVoltage pac pacr pacs pact pf pidStatus powerToday powerTotal ppv
+ppv1 ppv2 ppv3 rac realOPPercent status statusText strFault temperature time timeCalendar timeTotal
+timeTotalText vPidPvape vPidPvbpe vString1 vString2 vString3 vString4 vString5 vString6 vString7 vString8
+vacr vacs vact vpv1 vpv2 vpv3 wPIDFaultValue wStringStatusValue warnCode warningValue1 warningValue2
+]]
+M["min"] = [[
+address again alias bMerterConnectFlag batSn batteryNo batterySN bdc1ChargePower bdc1ChargeTotal
+bdc1DischargePower bdc1DischargeTotal bdc1FaultType bdc1Ibat bdc1Ibb bdc1Illc bdc1Mode bdc1Soc bdc1Status
+bdc1Temp1 bdc1Temp2 bdc1Vbat bdc1Vbus1 bdc1Vbus2 bdc1WarnCode bdc2ChargePower bdc2ChargeTotal
+bdc2DischargePower bdc2DischargeTotal bdc2FaultType bdc2Ibat bdc2Ibb bdc2Illc bdc2Mode bdc2Soc bdc2Status
+bdc2Temp1 bdc2Temp2 bdc2Vbat bdc2Vbus1 bdc2Vbus2 bdc2WarnCode bdcBusRef bdcDerateReason bdcFaultSubCode
+bdcStatus bdcVbus2Neg bdcWarnSubCode bgridType bmsCommunicationType bmsCvVolt bmsError2 bmsError3 bmsError4
+bmsFaultType bmsFwVersion bmsIbat bmsIcycle bmsInfo bmsIosStatus bmsMaxCurr bmsMcuVersion bmsPackInfo bmsSoc
+bmsSoh bmsStatus bmsTemp1Bat bmsUsingCap bmsVbat bmsVdelta bmsWarn2 bmsWarnCode bsystemWorkMode calendar
+dataLogSn day dcVoltage dciR dciS dciT debug1 debug2 deratingMode dryContactStatus eacChargeToday
+eacChargeTotal eacToday eacTotal echargeToday echargeTotal edischargeToday edischargeTotal eex1Today
+eex1Total eex2Today eex2Total elocalLoadToday elocalLoadTotal epsFac epsIac1 epsIac2 epsIac3 epsPac epsPac1
+epsPac2 epsPac3 epsPf epsVac1 epsVac2 epsVac3 epv1Today epv1Total epv2Today epv2Total epv3Today epv3Total
+epv4Today epv4Total epvTotal errorText eselfToday eselfTotal esystemToday esystemTotal etoGridToday
+etoGridTotal etoUserToday etoUserTotal fac faultType faultType1 gfci iac1 iac2 iac3 iacr invDelayTime ipv1
+ipv2 ipv3 ipv4 isAgain iso loadPercent lost mtncMode mtncRqst nBusVoltage newWarnCode newWarnSubCode
+opFullwatt operatingMode pBusVoltage pac pac1 pac2 pac3 pacToGridTotal pacToLocalLoad pacToUserTotal pacr
+pex1 pex2 pf ppv ppv1 ppv2 ppv3 ppv4 pself psystem realOPPercent serialNum soc1 soc2 status statusText
+sysFaultWord sysFaultWord1 sysFaultWord2 sysFaultWord3 sysFaultWord4 sysFaultWord5 sysFaultWord6
+sysFaultWord7 tMtncStrt tWinEnd tWinStart temp1 temp2 temp3 temp4 temp5 time timeTotal tlxBean
+totalWorkingTime uwSysWorkMode vac1 vac2 vac3 vacRs vacSt vacTr vacr vacrs vpv1 vpv2 vpv3 vpv4 warnCode
+warnCode1 warnText winMode winOffGridSOC winOnGridSOC winRequest withTime
+]]
+M["sph"] = [[
+acChargeEnergyToday acChargeEnergyTotal acChargePower accChargePackSn accChargePower accDischargePackSn
+accdischargePower address again alias bModuleNum bTotalCellNum backupWarning batErrorUnion
+battHistoryFaultCode1 battHistoryFaultCode2 battHistoryFaultCode3 battHistoryFaultCode4 battHistoryFaultCode5
+battHistoryFaultCode6 battHistoryFaultCode7 battHistoryFaultCode8 batteryTemperature batteryType
+bmsBatteryCurr bmsBatteryTemp bmsBatteryVolt bmsCell1Volt bmsCell2Volt bmsCell3Volt bmsCell4Volt bmsCell5Volt
+bmsCell6Volt bmsCell7Volt bmsCell8Volt bmsCell9Volt bmsCell10Volt bmsCell11Volt bmsCell12Volt bmsCell13Volt
+bmsCell14Volt bmsCell15Volt bmsCell16Volt bmsConstantVolt bmsCycleCnt bmsDeltaVolt bmsError bmsError2
+bmsError3 bmsErrorExpansion bmsErrorOld bmsFW bmsGaugeFCC bmsGaugeRM bmsHardwareVersion bmsHardwareVersion2
+bmsHighestSoftVersion bmsInfo bmsMCUVersion bmsMaxCurr bmsMaxDischgCurr bmsPackInfo bmsProtection
+bmsRequestType bmsSOC bmsSOH bmsStatus bmsStatusOld bmsUsingCap bmsWarnInfo bmsWarnInfo2 bmsWarnInfoOld
+calendar capacityADD chargeCutoffVolt chargeForbiddenMark dataLogSn day dayMap dischargeCutoffVolt
+dischargeForbiddenMark dsgipStartDateTime eacToday eacTotal echarge1Today echarge1Total edischarge1Today
+edischarge1Total eexToday eexTotal elocalLoadToday elocalLoadTotal epsVac2 epsVac3 epv1Today epv1Total
+epv2Today epv2Total epvTotal epvtoday errorCode errorText eselftoday eselftotal esystemtoday esystemtotal
+etoGridToday etoUserToday etoUserTotal etogridTotal fac faultBitCode faultCode firstBattFaultSn
+fourthBattFaultSn iac1 iac2 iac3 lost maxSOC maxSingleCellTem maxSingleCellTemNo maxSingleCellVolt
+maxSingleCellVoltNo minSOC minSingleCellTem minSingleCellTemNo minSingleCellVolt minSingleCellVoltNo mixBean
+moduleQty moduleSeriesQty numberOfBattCodes pac pac1 pac2 pac3 pacR pacS pacT pacToGridR pacToGridTotal
+pacToUserR pacToUserTotal pcharge1 pdischarge1 pex plocalLoadR plocalLoadR2 plocalLoadS plocalLoadT
+plocalLoadTotal pmR pmS pmT ppv ppv1 ppv2 ppvText priorityChoose protectPackId pself psystem
+secondBattFaultSn serialNum sgipCyclCnt sgipStartCyclCnt soc socText softwareDevelopMajorVersion
+softwareDevelopMinorVersion softwareMajorVersion softwareMinorVersion status statusText sysEn sysFaultWord
+sysFaultWord1 sysFaultWord2 sysFaultWord3 sysFaultWord4 sysFaultWord5 sysFaultWord6 sysFaultWord7 temp1 temp2
+temp3 thirdBattFaultSn time timeTotal upsFac upsLoadpercent upsPF upsPac1 upsPac2 upsPac3 upsVac1
+uwBatCycleCntPre uwDspDcDcDebugData uwDspDcDcDebugData1 uwDspDcDcDebugData2 uwDspDcDcDebugData3
+uwDspDcDcDebugData4 uwDspInvDebugData uwDspInvDebugData1 uwDspInvDebugData2 uwDspInvDebugData3
+uwDspInvDebugData4 uwMaxCellVol uwMaxTemprCell uwMaxTemprCellNo uwMaxVoltCellNo uwMinCellVol uwMinTemprCell
+uwMinTemprCellNo uwMinVoltCellNo uwSysWorkMode vBatDsp vBus1 vBus2 vac1 vac2 vac3 vbat vpv1 vpv2 warnCode
+warnText withTime
+]]
+M["storage"] = [[
+address again alias bLightEn batDepowerReason batProtect1 batProtect2 batProtect3 batSerialNumId
+batSerialNumber batTemp batWarnInfo1 batWarnInfo2 bmsBatteryCurr bmsBatteryTemp bmsBatteryVolt bmsCellVolt1
+bmsCellVolt2 bmsCellVolt3 bmsCellVolt4 bmsCellVolt5 bmsCellVolt6 bmsCellVolt7 bmsCellVolt8 bmsCellVolt9
+bmsCellVolt10 bmsCellVolt11 bmsCellVolt12 bmsCellVolt13 bmsCellVolt14 bmsCellVolt15 bmsCellVolt16
+bmsCellVoltage1 bmsCellVoltage2 bmsCellVoltage3 bmsCellVoltage4 bmsCellVoltage5 bmsCellVoltage6
+bmsCellVoltage7 bmsCellVoltage8 bmsCellVoltage9 bmsCellVoltage10 bmsCellVoltage11 bmsCellVoltage12
+bmsCellVoltage13 bmsCellVoltage14 bmsCellVoltage15 bmsCellVoltage16 bmsConstantVolt bmsCurrent bmsCurrent2
+bmsCvolt bmsDeltaVolt bmsError bmsError2 bmsInfo bmsMaxCurrChg bmsPackInfo bmsSoc bmsSoh bmsStatus bmsStatus2
+bmsTemperature bmsTemperature2 bmsUsingCap bmsWarnInfo buck1_NTCTemperature buck2_NTCTemperature calendar
+capacity capacityText cellVoltage1 cellVoltage2 cellVoltage3 cellVoltage4 cellVoltage5 cellVoltage6
+cellVoltage7 cellVoltage8 cellVoltage9 cellVoltage10 cellVoltage11 cellVoltage12 cellVoltage13 cellVoltage14
+cellVoltage15 cellVoltage16 cell2Voltage1 cell2Voltage2 cell2Voltage3 cell2Voltage4 cell2Voltage5
+cell2Voltage6 cell2Voltage7 cell2Voltage8 cell2Voltage9 cell2Voltage10 cell2Voltage11 cell2Voltage12
+cell2Voltage13 cell2Voltage14 cell2Voltage15 cell2Voltage16 chargeDayMap chargeMap chargeMonth
+chargeMonthText chargeToStandbyReason chargeToStandbyReasonText chargeWay chgBatNum chgCurr chgEnergy
+constantVolt constantVolt2 cycleCount cycleCount2 dataLogSn day dayMap dcDcTemperature deltaVolt deltaVolt2
+deviceType disChargeMonth dischargeMap dischargeMapMap dischargeMonth dischargeMonthText
+dischargeToStandbyReason dischargeToStandbyReasonText dischgCurr doStatus dsgBatNum dsgEnergy eBatChgToday
+eBatChgTotal eBatDisChargeToday eBatDisChargeTotal eChargeToday eChargeToday2 eChargeTodayText eChargeTotal
+eChargeTotal2 eChargeTotalText eDischargeToday eDischargeToday2 eDischargeTodayText eDischargeTotal
+eDischargeTotal2 eDischargeTotalText eGenDischrPower eGenDischrPower1 eGenDischrPower2 eGenDischrPower3
+eGenDischrToday eGenDischrTotal eToGridToday eToGridTotal eToUserToday eToUserTotal eacChargeToday
+eacChargeTotal eacDisChargeToday eacDisChargeTotal envTemperature eopDischrToday eopDischrTotal epvToday
+epvToday2 epvTotal epvTotal2 errorCode errorText etoday etotal faultCode floatChargeVolt freqGrid freqOutPut
+gauge2RM1 gauge2RM2 gaugeBattteryStatus gaugeFCC gaugeICCurrent gaugeOperationStatus gaugePackStatus gaugeRM
+gaugeRM1 gaugeRM2 genCurrent genCurrent1 genCurrent2 genCurrent3 genVolt genVolt2 genVolt3 hardwareVersion
+iAcCharge iAcCharge1 iAcCharge2 iAcCharge3 iCharge iChargePV1 iChargePV2 iChargeText iDischarge
+iDischargeText iacToGrid iacToGridText iacToUser iacToUserText innerCWCode invTemperature ipmTemperature ipv
+ipvText llctemperature loadPercent loadPercent1 loadPercent2 loadPercent3 lost manualStartEn manufacture
+maxCellTemp maxCellVolt maxChargeOrDischargeCurrent maxChargeOrDischargeCurrent2 maxminCellTempSerialNum
+maxminCellVoltNum maxminSoc minCellTemp minCellVolt module2MaxTemp module2MaxVolt module2MinTemp
+module2MinVolt moduleId moduleId2 moduleSoc moduleStatus moduleTotalCurr moduleTotalVolt normalPower
+outPutCurrent outPutCurrent2 outPutCurrent3 outPutPower outPutPower1 outPutPower2 outPutPower3 outPutVolt
+outPutVolt2 outPutVolt3 pAcCharge pAcInPut pAcInPut1 pAcInPut2 pAcInPut3 pAcOutPut pBat pCharge pCharge2
+pChargeText pDischarge pDischarge2 pDischargeText pacToGrid pacToGridText pacToUser pacToUserText packNum
+parallelHightSoftwarVer powSavingEn ppv ppv2 ppvText protectPackID qBat rateVA rateWatt remoteCntlEn
+remoteCntlFailReason requestBatteryType sciLossChkEn serialNum softwareVersion1 softwareVersion2
+softwareVersion3 soh soh2 spf5000StatusText status statusText storageBean sysOut temperature time
+totalCellNum updateStatus uwBatType2 vBat vBatText vBuck vBuck2 vBuckText vBus vGrid vGrid2 vGrid3 vac
+vacText vpv vpv2 vpvText warnCode warnCode2 warnCode3 warnInfo warnInfo2 warnText withTime
+]]
+M["noah"] = [[
+acCoupleProtectStatus acCoupleWarnStatus battery1ProtectStatus battery1SerialNum battery1Soc battery1Temp
+battery1TempF battery1WarnStatus battery2ProtectStatus battery2SerialNum battery2Soc battery2Temp
+battery2TempF battery2WarnStatus battery3ProtectStatus battery3SerialNum battery3Soc battery3Temp
+battery3TempF battery3WarnStatus battery4ProtectStatus battery4SerialNum battery4Soc battery4Temp
+battery4TempF battery4WarnStatus batteryCycles batteryPackageQuantity batterySoh chargeSocLimit ctFlag
+ctSelfPower datalogSn deviceSn dischargeSocLimit eacMonth eacToday eacTotal eacYear faultStatus heatingStatus
+householdLoadApartFromGroplug isAgain maxCellVoltage minCellVoltage mpptProtectStatus offGridCurrent
+offGridPower offGridVoltage onGridCurrent onGridPower onGridVoltage onOffGrid pac pdWarnStatus ppv pv1Current
+pv1Temp pv1Voltage pv2Current pv2Temp pv2Voltage pv3Current pv3Temp pv3Voltage pv4Current pv4Temp pv4Voltage
+settableTimePeriod status systemTemp time timeStr totalBatteryPackChargingPower
+totalBatteryPackChargingStatus totalBatteryPackSoc totalHouseholdLoad workMode
+]]
+M["max"] = [[
+address afciPv1 afciPv2 afciStatus again alias apfStatus apfStatusText calendar compharir compharis compharit
+compqr compqs compqt ctharir ctharis ctharit ctir ctis ctit ctqr ctqs ctqt currentString1 currentString2
+currentString3 currentString4 currentString5 currentString6 currentString7 currentString8 currentString9
+currentString10 currentString11 currentString12 currentString13 currentString14 currentString15
+currentString16 currentString17 currentString18 currentString19 currentString20 currentString21
+currentString22 currentString23 currentString24 currentString25 currentString26 currentString27
+currentString28 currentString29 currentString30 currentString31 currentString32 dataLogSn day debug1 debug2
+debug3 deratingMode dwStringWarningValue1 eacToday eRacToday eRacTotal eacTotal epv1Today epv1Total epv2Today
+epv2Total epv3Today epv3Total epv4Today epv4Total epv5Today epv5Total epv6Today epv6Total epv7Today epv7Total
+epv8Today epv8Total epv9Today epv9Total epv10Today epv10Total epv11Today epv11Total epv12Today epv12Total
+epv13Today epv13Total epv14Today epv14Total epv15Today epv15Total epv16Today epv16Total epvTotal fac
+faultCode1 faultCode2 faultType faultValue gfci iPidPvape iPidPvbpe iPidPvcpe iPidPvdpe iPidPvepe iPidPvfpe
+iPidPvgpe iPidPvhpe iPidPvpe9 iPidPvpe10 iPidPvpe11 iPidPvpe12 iPidPvpe13 iPidPvpe14 iPidPvpe15 iPidPvpe16
+iacr iacs iact id ipmTemperature ipv1 ipv2 ipv3 ipv4 ipv5 ipv6 ipv7 ipv8 ipv9 ipv10 ipv11 ipv12 ipv13 ipv14
+ipv15 ipv16 lost maxBean nBusVoltage opFullwatt pBusVoltage pac pacr pacs pact pf pidBus pidFaultCode
+pidStatus pidStatusText powerToday powerTotal ppv ppv1 ppv2 ppv3 ppv4 ppv5 ppv6 ppv7 ppv8 ppv9 ppv10 ppv11
+ppv12 ppv13 ppv14 ppv15 ppv16 pvIso rDci rac reactPower reactPowerMax reactPowerTotal realOPPercent sDci
+serialNum status statusText strBreak strFault strUnblance strUnmatch tDci temperature temperature2
+temperature3 temperature4 temperature5 time timeCalendar timeTotal vPidPvape vPidPvbpe vPidPvcpe vPidPvdpe
+vPidPvepe vPidPvfpe vPidPvgpe vPidPvhpe vPidPvpe9 vPidPvpe10 vPidPvpe11 vPidPvpe12 vPidPvpe13 vPidPvpe14
+vPidPvpe15 vPidPvpe16 vString1 vString2 vString3 vString4 vString5 vString6 vString7 vString8 vString9
+vString10 vString11 vString12 vString13 vString14 vString15 vString16 vString17 vString18 vString19 vString20
+vString21 vString22 vString23 vString24 vString25 vString26 vString27 vString28 vString29 vString30 vString31
+vString32 vacRs vacSt vacTr vacr vacs vact vpv1 vpv2 vpv3 vpv4 vpv5 vpv6 vpv7 vpv8 vpv9 vpv10 vpv11 vpv12
+vpv13 vpv14 vpv15 vpv16 wPIDFaultValue wStringStatusValue warnBit warnCode warningValue1 warningValue2
+warningValue3 withTime
+]]
+M["spa"] = [[
+acChargeEnergyToday acChargeEnergyTotal acChargePower accChargePackSn accChargePower accDischargePackSn
+accdischargePower address again alias bModuleNum bTotalCellNum battHistoryFaultCode1 battHistoryFaultCode2
+battHistoryFaultCode3 battHistoryFaultCode4 battHistoryFaultCode5 battHistoryFaultCode6 battHistoryFaultCode7
+battHistoryFaultCode8 batteryTemperature batteryType bmsBatteryCurr bmsBatteryTemp bmsBatteryVolt
+bmsCell1Volt bmsCell2Volt bmsCell3Volt bmsCell4Volt bmsCell5Volt bmsCell6Volt bmsCell7Volt bmsCell8Volt
+bmsCell9Volt bmsCell10Volt bmsCell11Volt bmsCell12Volt bmsCell13Volt bmsCell14Volt bmsCell15Volt
+bmsCell16Volt bmsConstantVolt bmsCycleCnt bmsDeltaVolt bmsError bmsError2 bmsError3 bmsErrorOld bmsFW
+bmsGaugeFCC bmsGaugeRM bmsHardwareVersion bmsHardwareVersion2 bmsHighestSoftVersion bmsInfo bmsMCUVersion
+bmsMaxCurr bmsMaxDischgCurr bmsPackInfo bmsRequestType bmsSOC bmsSOH bmsStatus bmsStatusOld bmsUsingCap
+bmsWarnInfo bmsWarnInfoOld calendar dataLogSn day dayMap eacToday eacTotal echarge1Today echarge1Total
+edischargeToday edischargeTotal elocalLoadToday elocalLoadTotal epvInverterToday epvInverterTotal errorCode
+errorText eselftoday eselftotal esystemtoday esystemtotal etoGridToday etoUserToday etoUserTotal etogridTotal
+fac faultBitCode faultCode firstBattFaultSn fourthBattFaultSn iac1 iac2 iac3 lost maxSOC minSOC
+moduleSeriesQty monitor numberOfBattCodes pac pac1 pacR pacS pacT pacToGridR pacToGridTotal pacToUserR
+pacToUserTotal pcharge1 pdischarge1 plocalLoadR plocalLoadR2 plocalLoadS plocalLoadT plocalLoadTotal pmR pmS
+pmT ppvInverter priorityChoose protectPackId pself psystem secondBattFaultSn serialNum soc socText spaBean
+status statusText sysEn sysFaultWord sysFaultWord1 sysFaultWord2 sysFaultWord3 sysFaultWord4 sysFaultWord5
+sysFaultWord6 sysFaultWord7 temp1 temp2 temp3 thirdBattFaultSn time timeTotal upsFac upsIac1 upsIac2 upsIac3
+upsLoadpercent upsPF upsPac1 upsPac2 upsPac3 upsVac1 upsVac2 upsVac3 uwSysWorkMode uwDspDcDcDebugData
+uwDspDcDcDebugData1 uwDspDcDcDebugData2 uwDspDcDcDebugData3 uwDspDcDcDebugData4 uwDspInvDebugData
+uwDspInvDebugData1 uwDspInvDebugData2 uwDspInvDebugData3 uwDspInvDebugData4 uwMaxCellVol uwMaxTemprCell
+uwMaxTemprCellNo uwMaxVoltCellNo uwMinCellVol uwMinTemprCell uwMinTemprCellNo uwMinVoltCellNo vBatDsp vBus1
+vBus2 vac1 vac2 vac3 vbat warnCode warnText withTime
+]]
+M["wit"] = [[
+acChargeEnergyToday acChargeEnergyTotal again bAfciStatus bAlarmSubCode bBatBusTarget bBmsSta bClusterCnt
+bFaultSubCode bFlagChgDis bPacksCnt bSigModeCellCnt bSigPackModeCnt bSoc bSoh bStatusFirst bStatusSec
+bSysAvgSoc bSysMaxSoc bSysMaxSocPackNum bSysMinSoc bSysMinSocPackNum batCurrFirst batCurrSec batPower
+batPower2 batPower3 batType batVoltFirst batVoltSec batteryType bmsBatVol2 bmsBatVol3 bmsBatteryVolt
+bmsMaxTemp2 bmsMaxTemp3 bmsMinTemp2 bmsMinTemp3 bmsSellMaxVol2 bmsSellMaxVol3 bmsSellMinVol2 bmsSellMinVol3
+busCapUsing calendar cbat cbat2 cbat3 currentString1 currentString2 currentString3 currentString4
+currentString5 currentString6 currentString7 currentString8 currentString9 currentString10 currentString11
+currentString12 currentString13 currentString14 currentString15 currentString16 currentString17
+currentString18 currentString19 currentString20 dataLogSn dayMap delayTime deratingMode eacToday eacTotal
+echarge1Today echarge1Total echarge2Today echarge2Total echarge3Today echarge3Total edischarge1Today
+edischarge1Total edischarge2Today edischarge2Total edischarge3Today edischarge3Total eexToday eexTotal
+elocalLoadToday elocalLoadTotal epv1Today epv1Total epv2Today epv2Total epv3Today epv3Total epv4Today
+epv4Total epv5Today epv5Total epv6Today epv6Total epv7Today epv7Total epv8Today epv8Total epv9Today epv9Total
+epv10Today epv10Total epvToday epvTotal errorCode errorText eselftoday eselftotal esystemtoday esystemtotal
+etoGridToday etoGridTotal etoUserToday etoUserTotal fac fanFaultBit faultBitCode faultCode faultValue
+flashEraseAgingOkFlag genPort1Volt genPort2Volt genPort3Volt genPower gfci hcpcLowVoltNum hcpcMaxVoltNum
+hcpcSingleLowTempNum hcpcSingleLowVoltNum hcpcSingleMaxTempNum hcpcSingleMaxVoltNum hcpcTempNum hcpcTempNum1
+iac1 iac2 iac3 iacLoad iacsLoad iactLoad invRVoltFirst invRVoltSec invSVoltFirst invSVoltSec invTVoltFirst
+invTVoltSec ipv1 ipv2 ipv3 ipv4 ipv5 ipv6 ipv7 ipv8 ipv9 ipv10 offgridStatus onOffGridState
+onOffGridStateFirst onOffGridStateSec opFullwatt pac pac1 pac2 pac3 pacToGridTotal pacToUserTotal pex pf
+pidBus pidFaultCode pidStatus plocalLoadTotal pmDerate ppv ppv1 ppv2 ppv3 ppv4 ppv5 ppv6 ppv7 ppv8 ppv9 ppv10
+priorityChoose pself psystem pvIso rDci reactPower reactPowerMax reactPowerTotal reactivePowerRealValueFirst
+reactivePowerRealValueSec realOPPercent realPower reverseCurr1 reverseCurr2 reverseCurr3 runTime sDci sac
+serialNum soc soc2 soc3 soh soh2 soh3 status statusText strBreak strBreak2 strUnblance strUnblance2
+strUnmatch strUnmatch2 strWaringvalue1 strWaringvalue2 stringPrompt sysOnPackCnt tDci temp1 temp2 temp3 time
+timeTotal uAcPower uBatChgP uBatDsgP udAccChgSoe udAccDisSoe udCalibApparentPowerFirst
+udCalibApparentPowerSec udOpRSTWattFirst udOpRSTWattSec udOpRWattFirst udOpRWattSec udOpSWattFirst
+udOpSWattSec udOpTWattFirst udOpTWattSec udfaultBitHigh udfaultBitLow usbagingTestOkFlag uwAlarmCode
+uwAmbientFirst uwAmbientSec uwBatEnable1 uwBatEnable2 uwBatEnable3 uwCellMaxVChg uwCellMinVDis
+uwCellTavgValue uwCellTmaxValue uwCellTminValue uwCellUavgValue uwCellUmaxValue uwCellUminValue
+uwChargeMaxVol uwFaultCode uwFreqFirst uwFreqSec uwFullChargeCapacity uwGenPortDevType uwInvFirst uwInvSec
+uwInvWarnValue uwLoadPerFirst uwLoadPerSec uwMainCodeFirst uwMainCodeSec uwMainWarnFirst uwMainWarnSec
+uwModMaxBlaTempValue uwModMaxVolValue uwModMinBlaTempValue uwModeAvgVolValue uwModeMinVolValue uwModeRatedCap
+uwModeRatedVol uwNBusVoltFirst uwNBusVoltSec uwOpLineRSFirst uwOpLineRSSec uwOpLineSTFirst uwOpLineSTSec
+uwOpLineTRFirst uwOpLineTRSec uwOpPhaseRCurrFirst uwOpPhaseRCurrSec uwOpPhaseRVoltFirst uwOpPhaseRVoltSec
+uwOpPhaseSCurrFirst uwOpPhaseSCurrSec uwOpPhaseSVoltFirst uwOpPhaseSVoltSec uwOpPhaseTCurrFirst
+uwOpPhaseTCurrSec uwOpPhaseTVoltFirst uwOpPhaseTVoltSec uwOutputFirst uwOutputSec uwPBusVoltFirst
+uwPBusVoltSec uwRDCICurrFirst uwRDCICurrSec uwRatedBatteryCapacity uwRatedBatteryPowerEnergy uwSDCICurrFirst
+uwSDCICurrSec uwSubCodeFirst uwSubCodeSec uwSubWarnFirst uwSubWarnSec uwSysLoadVolValue uwSysMaxAllowIchg
+uwSysMaxAllowIdis uwSysMaxVtotalchg uwSysMinVtotaldis uwSysTotaVolValue uwSysTotalIValue uwTDCICurrFirst
+uwTDCICurrSec uwUpackRated vBatDsp vBusN vBusP vString1 vString2 vString3 vString4 vString5 vString6 vString7
+vString8 vString9 vString10 vString11 vString12 vString13 vString14 vString15 vString16 vString17 vString18
+vString19 vString20 vac vac1 vac2 vac3 vacRs vacRs1 vacSt vacSt1 vacTr vacTr1 vacs vact vbat vbat2 vbat3
+vppWorkStatus vpv1 vpv2 vpv3 vpv4 vpv5 vpv6 vpv7 vpv8 vpv9 vpv10 warnCode warnCode1 warnText warningValue1
+warningValue2 warningValue3 witBean withTime
+]]
+M["sph-s"] = [[
+again batDePowerReason batPower batProtect1To2 batProtect3To4 batProtect5 batWarnInfo1To2 batWarnInfo3
+bmsBatteryCurr bmsBatteryTemp bmsBatteryVolt bmschgEnergy bmsConstantVolt bmscycleCnt bmsdeltaVolt
+bmsdsgEnergy bmsgaugeFCC bmsgaugeRM bmsinfo bmsmaxChargeCurr bmsmaxDischargeCurr bmspackInfo bmsrequestType
+bmssn bmsSOC bmsSOH bmsstatus bmsUsingCap bmsversion calendar chgBatNumber chipType dataLogSn dayMap dcTemp
+deviceType doStatus dsgBatNumber eToGridHour eToGridMonth eToGridYear eToUserHour eToUserMonth eToUserYear
+echarge1Today echarge1Total edischarge1Today edischarge1Total elocalLoadHour elocalLoadMonth elocalLoadToday
+elocalLoadTotal elocalLoadYear eacToday eacTotal epsIac1 epsIac2 epsVac2 epv1Today epv1Total epv2Today
+epv2Total epv3Today epv3Total epvHour epvMonth epvToday epvTotal epvYear errorText eselfHour eselfMonth
+eselfYear eselftoday eselftotal esystemHour esystemMonth esystemYear esystemtoday esystemtotal etoGridToday
+etoGridTotal etoUserToday etoUserTotal fac faultBitCode faultCode genCurr genEnergy genEnergyToday genFreq
+genPower genVol gridStatus hmiVersion iac1 iac2 ibat invTemp ipv1 ipv2 ipv3 lcdfaultNum lcdversion lcdwarnNum
+loadPower1 loadPower2 lost maxCellVol maxSOC maxTempCell maxTempCellNo maxVoltCellNo minCellVol minSOC
+minTempCell minTempCellNo minVoltCellNo moduleNum m1Version m2Version nbusVoltage pac pac1 pac2 pacToGridR
+pacToGridS pacToGridTotal pacToUserR pacToUserTotal pbusVoltage pcharge1 pdischarge1 pex pf plocalLoadR
+plocalLoadS plocalLoadTotal ppv ppv1 ppv2 ppv3 ppvText protectPackID priorityChoose pself psystem rLoadVol
+rLocalEnergy sLoadVol sLocalEnergy serialNum soc socText spStatus sphBean status statusText sysFaultWord
+sysFaultWord1 sysFaultWord2 sysFaultWord3 sysFaultWord4 sysFaultWord5 sysFaultWord6 sysFaultWord7 sysStatus
+systemFault systemWarn temp1 temp2 temp3 totalCellNumber time timeTotal upsFac upsPac1 upsPac2 upsVac1
+uwSysWorkMode vac1 vac2 vbat vbat1 vpv1 vpv2 vpv3 warnCode warnCode1 warnText withTime
+]]
+
+-- The names of the type's list, in list order.
+function M.names(type_) return common.words(M[type_]) end
+
+return M
