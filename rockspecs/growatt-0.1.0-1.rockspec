@@ -75,6 +75,7 @@ build = {
     ["growatt.openapi.token"] = "lua/growatt/openapi/token.lua",
     ["growatt.openapi"] = "lua/growatt/openapi.lua",
     ["growatt.v4.client"] = "lua/growatt/v4/client.lua",
+    ["growatt.v4.docs"] = "lua/growatt/v4/docs.lua",
     ["growatt.v4.endpoints"] = "lua/growatt/v4/endpoints.lua",
     ["growatt.v4.replies"] = "lua/growatt/v4/replies.lua",
     ["growatt.engine.regions"] = "lua/growatt/engine/regions.lua",
