@@ -614,9 +614,12 @@ describe("growatt.openapi", function()
       local now = 1000
       policy.now = function() return now end
       local first = assert(a:min_energy(MIN))
+      local kept = require("growatt.engine.store").copy(first)
+      first.changed_by_the_caller = true -- the caller's table: the cache keeps its own copy
       now = 1042
       local again, info = a:min_energy(MIN)
-      assert.same(first, again)
+      assert.same(kept, again)
+      first = kept
       assert.are_not.equal(first, again) -- a copy: changing it does not change the cache
       assert.same({ cached = true, age = 42 }, info)
       assert.equal(1, #S.requests())

@@ -9,27 +9,12 @@ local export = require("growatt.export")
 local data = require("growatt.sandbox.data")
 local energy = require("growatt.sandbox.energy") -- the day curves and power flows
 local S = require("spec.support.sandbox")
+local R = require("spec.support.records")
 
 local state = data.seed()
 local function today() return os.date("%Y-%m-%d") end
 
--- The field names a record has (raw, err and the identity left out).
-local function fields_of(r)
-  local list = {}
-  for k in pairs(r) do
-    if k ~= "raw" and k ~= "err" and k ~= "serial" and k ~= "type" and k ~= "plant_id" and k ~= "api" then
-      list[#list + 1] = k
-    end
-  end
-  table.sort(list)
-  return list
-end
-
-local function by_serial(records)
-  local t = {}
-  for _, r in ipairs(records) do t[r.serial] = r end
-  return t
-end
+local fields_of, by_serial = R.fields_of, R.by_serial -- the fields a record has, sorted; records by serial
 
 local function close(want, got, what)
   assert(type(got) == "number", what .. ": no number")

@@ -296,6 +296,27 @@ describe("growatt.v4", function()
       assert.matches("verify = true", err.message)
     end)
 
+    it("a redirect to a login page, or a password form, is auth for both token APIs, never session_expired",
+      function()
+        local redirect = "302 Found\r\nLocation: /login.do"
+        server:reply("", redirect)
+        local v, err = api():last_data(MIN, "min")
+        assert.is_nil(v)
+        assert.equal("auth", err.kind)
+        assert.matches("token was refused, or server_url", err.message)
+        assert.equal(1, #server:requests()) -- nothing to log in again with: sent once
+        local v1 = growatt.openapi({ token = TOKEN, server_url = server.url })
+        for _, reply in ipairs({ { "", redirect },
+          { '<html><body><form method="post"><input type="password" name="p"></form></body></html>' } }) do
+          server:reply(reply[1], reply[2])
+          v, err = v1:plant_list()
+          assert.is_nil(v)
+          assert.equal("auth", err.kind)
+          assert.equal(1, #server:requests())
+          v1.min_interval = 0
+        end
+      end)
+
     it("an HTML login page is auth naming the token and the server", function()
       server:reply('<!DOCTYPE html><html data-name="login"><body><form action="login"></form></body></html>')
       local v, err = api():last_data(MIN, "min")

@@ -172,6 +172,13 @@ apidoc.methods = {
     devices = { args = {}, "Every device the token may see: the pages of device_list until `lastPager`.",
       result = "table[]", returns = "the list of `{ deviceSn, deviceType, datalogSn, createDate }`",
       example = "local devices, err = v4:devices()" },
+    readings = { args = { arg("opts", "growatt.ReadingsOptions", "`serials`, `concurrency` (no `plants`: v4 has none)",
+                           true) },
+      "One normalised record per device (docs/readings.md), from the device list and queryLastData per "
+        .. "device type, 100 serials a request (10 requests for the sandbox's demo token).",
+      result = "growatt.Reading[]", returns = "the records, a failed device's with `err`; "
+        .. "`nil, err` only when the device list fails; a wrong option raises",
+      example = "local records, err = v4:readings()" },
     raw = { args = { arg("result", "table", "a table a v4 read returned") },
       "The decoded reply (the envelope, before normalisation) that a result came from.", result = "table?",
       plain = true, returns = "the envelope, or nil", example = "local envelope = v4:raw(last)" },
@@ -283,8 +290,9 @@ apidoc.classes = {
     f("plants", "(string|integer)[]?", "only these plants (no plant list is fetched)"),
     f("serials", "string[]?", "only these devices"), f("concurrency", "integer?", "as batch's") } },
   { "growatt.Reading", "A record of api:readings() (docs/readings.md); a field is there only when reported.", {
-    f("serial", "string", "the serial number"), f("type", "string", "mix, storage, tlx, bat, inverter, noah, ..."),
-    f("plant_id", "string", "the plant"), f("api", "string", '"shinephone" or "v1"'),
+    f("serial", "string", "the serial number"),
+    f("type", "string", "mix, storage, tlx, bat, inverter, noah, max, spa, ..."),
+    f("plant_id", "string", "the plant"), f("api", "string", '"shinephone", "v1" or "v4"'),
     f("power_w", "number?", "output power (W)"), f("pv_power_w", "number?", "solar power (W)"),
     f("energy_today_kwh", "number?", "energy today (kWh)"), f("energy_total_kwh", "number?", "lifetime energy (kWh)"),
     f("battery_soc_pct", "number?", "state of charge (%)"),

@@ -102,9 +102,9 @@
 --- A record of api:readings() (docs/readings.md); a field is there only when reported.
 ---@class growatt.Reading
 ---@field serial string the serial number
----@field type string mix, storage, tlx, bat, inverter, noah, ...
+---@field type string mix, storage, tlx, bat, inverter, noah, max, spa, ...
 ---@field plant_id string the plant
----@field api string "shinephone" or "v1"
+---@field api string "shinephone", "v1" or "v4"
 ---@field power_w number? output power (W)
 ---@field pv_power_w number? solar power (W)
 ---@field energy_today_kwh number? energy today (kWh)
@@ -1218,6 +1218,12 @@ function V4:read_power(device_sn, device_type) end
 ---@return table? result the reply's `data`
 ---@return growatt.Error|growatt.CacheInfo|nil err
 function V4:read_vpp_parameter(device_sn, device_type, set_type) end
+
+--- One normalised record per device (docs/readings.md), from the device list and queryLastData per device type, 100 serials a request (10 requests for the sandbox's demo token).
+---@param opts? growatt.ReadingsOptions `serials`, `concurrency` (no `plants`: v4 has none)
+---@return growatt.Reading[]? result the records, a failed device's with `err`; `nil, err` only when the device list fails; a wrong option raises
+---@return growatt.Error? err
+function V4:readings(opts) end
 
 --- Removes the VPP time schedule (set_type 34) before a new one is set.
 ---

@@ -248,7 +248,7 @@ function account.keep_good(api, req, value, now)
       last_good[api], values = kept, kept
     end
   end
-  values[key] = { value = value, at = now }
+  values[key] = { value = store.copy(value), at = now } -- the caller may change its own
 end
 
 --- Takes a new Api: with `cache`, its windowed reads keep their last good values.

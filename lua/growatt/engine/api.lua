@@ -8,6 +8,7 @@
 local core = require("growatt.core")
 local errors = require("growatt.errors")
 local client = require("growatt.engine.client")
+local reply = require("growatt.engine.reply")
 local policy = require("growatt.engine.policy")
 local regions = require("growatt.engine.regions")
 local batch = require("growatt.engine.batch")
@@ -73,9 +74,10 @@ local function check_options(fname, opts)
   return settings
 end
 
---- The transport the policy sends an Api's prepared requests with (see policy.attach):
--- its C session, and the family's `authorize(api, headers) -> headers`, which puts on the
--- wire what prepared requests only mark (a token), at the last moment.
+--- The transport the policy sends an Api's prepared requests with and classifies their
+-- answers by (see policy.attach): its C session, the family's `authorize(api, headers) ->
+-- headers`, which puts on the wire what prepared requests only mark (a token), at the last
+-- moment, and the family's `receive(req, res, err)`, or growatt.engine.reply's.
 function engine.transport(api, family)
   local session, authorize = api.session, family and family.authorize
   local function wire(req)
@@ -90,6 +92,7 @@ function engine.transport(api, family)
       for i, req in ipairs(list) do wired[i] = { wire(req) } end
       return session:perform_many(wired, { concurrency = concurrency })
     end,
+    receive = family and family.receive or reply.receive,
   }
 end
 
@@ -185,6 +188,7 @@ shared.batch = batch.batch
 -- then `methods` (the family's own). `family` is the family's adapter, or nil:
 --   prepare(api, req) -> req        completes every prepared request (marks a token header)
 --   authorize(api, headers) -> headers   puts the secret on the wire (see engine.transport)
+--   receive(req, res, err) -> value, err  classifies an answer (default: growatt.engine.reply's)
 function engine.class(methods, family)
   local class = { _family = family }
   for k, v in pairs(shared) do class[k] = v end

@@ -29,7 +29,6 @@
 
 local core = require("growatt.core")
 local client = require("growatt.engine.client")
-local reply = require("growatt.engine.reply")
 local errors = require("growatt.errors")
 local store = require("growatt.engine.store")
 local account = require("growatt.engine.account")
@@ -46,7 +45,9 @@ policy.sleep = core.sleep
 
 -- The transport of each Api (policy.attach): one(req) -> res | nil, err, the C session's
 -- answer to one prepared request; many(list, concurrency) -> results, errs, the answers
--- to a list of them, in order (a result is false where its err says why).
+-- to a list of them, in order (a result is false where its err says why); receive(req,
+-- res, err) -> value, err, the pure classifier of an answer (growatt.engine.reply's, or a
+-- family's around it).
 local transports = setmetatable({}, { __mode = "k" })
 
 ---------------------------------------------------------------------------
@@ -168,7 +169,7 @@ end
 -- After a request's exchange (res, or nil and cerr from the C session): classify it, keep
 -- the store's session and windows current, call the hook. Returns what the call returns.
 local function finish(api, req, res, cerr, now, attempt)
-  local value, err = reply.receive(req, res, cerr)
+  local value, err = transports[api].receive(req, res, cerr)
   local ms = math.floor(((res and res.elapsed) or (policy.now() - now)) * 1000 + 0.5)
   call_hook(api, req, res, err, ms, attempt)
   if res and res.headers["set-cookie"] then login.renewed(api, req) end

@@ -10,6 +10,7 @@
 local core = require("growatt.core")
 local errors = require("growatt.errors")
 local engine = require("growatt.engine.api")
+local reply = require("growatt.engine.reply")
 
 local token = {}
 
@@ -69,8 +70,22 @@ function token.open(class, fname, opts, types, user_agent)
   return api
 end
 
+-- A token client has no session to renew: a login page (or a redirect to one) in place of
+-- data means the server did not take the token, or is no token API server.
+local function receive(req, res, err)
+  local value
+  value, err = reply.receive(req, res, err)
+  if err and err.kind == "session_expired" then
+    err.kind = "auth"
+    err.message = "the server answered with its login page: the token was refused, or server_url is " ..
+      "not a token API server"
+  end
+  return value, err
+end
+
 --- The family adapter (growatt.engine.api: engine.class).
 token.family = {
+  receive = receive,
   prepare = function(_, req)
     local headers = req.headers or {}
     headers[#headers + 1] = { "token", MARK }

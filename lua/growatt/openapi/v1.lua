@@ -41,6 +41,7 @@ local OpenApi = engine.class({}, {
     return req
   end,
   authorize = token.family.authorize,
+  receive = token.family.receive,
 })
 openapi.OpenApi = OpenApi
 OpenApi.readings = require("growatt.readings").for_v1

@@ -13,7 +13,8 @@
 --                                  created, nominal_power (W), current_power (W), today_energy (kWh),
 --                                  total_energy (kWh), price (per kWh), currency,
 --                                  devices = { serial, ... } }
---   state.devices[serial]        { sn, type ("mix", "storage", "tlx", "bat", "inverter", "noah"), plant,
+--   state.devices[serial]        { sn, type ("mix", "storage", "tlx", "bat", "inverter", "noah", and
+--                                  fleet.lua's "max", "wit", "sph-s", "spa"), plant, lost (true: offline),
 --                                  alias, model, datalog, firmware, nominal_power (W), power (W),
 --                                  today_energy, total_energy (kWh), pv_voltages = { V per string },
 --                                  grid_voltage (V), frequency (Hz), temperature (C),
@@ -26,6 +27,7 @@
 -- that builds a world, so a reset always starts from the same one. The fields real
 -- clients read are in fields.lua (M.FIELDS here too).
 local defaults = require("growatt.sandbox.defaults")
+local fleet = require("growatt.sandbox.fleet") -- the installer account: max, wit, sph-s, spa
 
 local M = {}
 
@@ -167,6 +169,7 @@ function M.seed(seed)
     plants = plants(),
     devices = devices(),
   }
+  fleet.add(state.accounts, state.plants, state.devices, new_device, M.array)
   state.settings = defaults.settings(state, M.account_by_id)
   return state
 end

@@ -29,6 +29,7 @@ local M = {}
 M.WINDOW = 300
 M.TOKENS = {
   [data.DEMO.token] = data.DEMO.user,
+  [require("growatt.sandbox.fleet").ACCOUNT.token] = "fleet",
   ["6eb6f069523055a339d71e5b1f6c88cc"] = "demo", -- the documented public test token
 }
 

@@ -65,7 +65,7 @@ local function device_row(state, device)
   local b = data.battery_of(state, device)
   return {
     deviceSn = device.sn, deviceType = device.type, deviceAilas = device.alias, -- sic: Growatt's spelling
-    datalogSn = device.datalog, deviceStatus = "1", lost = false, location = "",
+    datalogSn = device.datalog, deviceStatus = device.lost and "-1" or "1", lost = device.lost == true, location = "",
     capacity = device.battery and string.format("%d%%", device.battery.soc) or "",
     energy = num(device.total_energy), activePower = num(device.power), apparentPower = num(device.power),
     pCharge = num(b and b.charge or 0), eChargeToday = num(0), storageType = device.battery and "1" or "0",

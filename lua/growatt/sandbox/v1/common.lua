@@ -14,7 +14,7 @@ M.MESSAGES = {
   [10013] = "error_page_size_over_100", [10014] = "error_page_over_250",
 }
 
-M.DEVICE_TYPES = { inverter = 1, storage = 2, bat = 3, noah = 3, mix = 5, tlx = 7 }
+M.DEVICE_TYPES = { inverter = 1, storage = 2, bat = 3, noah = 3, max = 4, mix = 5, spa = 6, tlx = 7 }
 
 function M.envelope(payload, code, message, extra)
   local t = { data = payload == nil and data.null or payload, error_code = code or 0, error_msg = message or "" }

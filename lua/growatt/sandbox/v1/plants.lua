@@ -149,7 +149,7 @@ function M.device_list(_, ctx, plant)
   for _, d in ipairs(data.devices_of(ctx.state, plant)) do
     rows[#rows + 1] = {
       device_sn = d.sn, device_id = device_id(d.sn), type = DEVICE_TYPES[d.type] or 3, model = d.model,
-      manufacturer = "Growatt", lost = false, status = 1, datalogger_sn = d.datalog,
+      manufacturer = "Growatt", lost = d.lost == true, status = 1, datalogger_sn = d.datalog,
       last_update_time = now_text(),
     }
   end
