@@ -49,9 +49,10 @@ local function status_rows(records)
   local rows = {}
   for _, r in ipairs(records) do
     if r.serial then
+      local state -- nil where the API does not say (no "offline" for an unknown)
+      if r.online ~= nil then state = r.online and "online" or "offline" end
       rows[#rows + 1] = { plant = r.plant_id, device = r.serial, type = r.type, power_w = r.power_w,
-                          today_kwh = r.energy_today_kwh, soc = r.battery_soc_pct,
-                          state = r.online == nil and nil or (r.online and "online" or "offline") }
+                          today_kwh = r.energy_today_kwh, soc = r.battery_soc_pct, state = state }
     end
   end
   return rows
