@@ -49,6 +49,20 @@ local ADAPTER = own_config(N.ADAPTER_MAIN, [[
       }
     }
     location = /stats { content_by_lua_block { ngx.say(require("growatt.json").encode(new_api({}):stats())) } }
+    location = /token {
+      content_by_lua_block {
+        local args = ngx.req.get_uri_args()
+        local api = require("growatt.ngx").new({ token = "demo-token", api = args.api,
+                                                 server_url = os.getenv("GROWATT_SERVER") })
+        local v, err
+        if args.api == "v1" then v, err = api:plant_list() else v, err = api:last_data("MIN4K00208", "min") end
+        ngx.say(require("growatt.json").encode({
+          pid = ngx.worker.pid(), ok = v ~= nil, no_login = api.login == nil,
+          serial = v and v.min and v.min[1] and v.min[1].serialNum or nil,
+          err = err and { kind = err.kind, retry_after = err.retry_after },
+        }))
+      }
+    }
     location = /walk {
       content_by_lua_block {
         local api = new_api({})
@@ -113,6 +127,12 @@ local ADAPTER = own_config(N.ADAPTER_MAIN, [[
           keepalive = raised(function() return new_api({ keepalive = -1 }) end),
           keepalive_nan = raised(function() return new_api({ keepalive = 0 / 0 }) end),
           login_args = raised(function() local v = api:login("demo", "x") return v end),
+          token_and_user = raised(function() return require("growatt.ngx").new({ token = "t", username = "demo" }) end),
+          api_alone = raised(function() return new_api({ api = "v4" }) end),
+          api_v3 = raised(function() return require("growatt.ngx").new({ token = "t", api = "v3" }) end),
+          token_argument = raised(function()
+            local v = require("growatt.ngx").new({ token = "t" }):last_data("SN", 5) return v end),
+          token_no_login = require("growatt.ngx").new({ token = "t", api = "v1" }).login == nil,
           no_method = api.no_such_method == nil,
           exposed = (function()
             local hash = require("growatt").hash_password("demo-password")
@@ -402,6 +422,7 @@ describe("growatt.ngx", function()
       assert.falsy(log:find("demo-password", 1, true))
       assert.falsy(log:find(HASH, 1, true))
       assert.falsy(log:find("JSESSIONID", 1, true))
+      assert.falsy(log:find("demo-token", 1, true))
     end)
     before_each(function() assert.equal(200, nginx:get("reset").status) end)
 
@@ -455,6 +476,31 @@ describe("growatt.ngx", function()
         assert.is_true(r.err.retry_after > 50 and r.err.retry_after <= 60)
       end
       assert.equal(0, S.stats().logins)
+    end)
+
+    it("runs the token APIs too: one request per interval over every worker, no login, the token nowhere", function()
+      for _, api in ipairs({ "v4", "v1" }) do
+        local list, bodies = nginx:burst("token?api=" .. api, 40, 40)
+        local sent, limited, pids, workers = 0, 0, {}, 0
+        for i, body in ipairs(bodies) do
+          assert.equal(200, list[i].status, body)
+          local r = cjson.decode(body)
+          assert.is_true(r.no_login)
+          if r.ok then sent = sent + 1 end
+          if r.err and r.err.kind == "rate_limited" and r.err.retry_after > 0 then limited = limited + 1 end
+          if not pids[r.pid] then workers = workers + 1 end
+          pids[r.pid] = true
+          if r.serial then assert.equal("MIN4K00208", r.serial) end
+        end
+        assert.equal(1, sent, api)
+        assert.equal(39, limited, api)
+        assert.is_true(workers >= 2, "answered by " .. workers .. " worker(s)")
+        local requests = S.requests()
+        assert.equal(1, #requests, api) -- the windows live in the shared dict: one request in all
+        assert.equal(api == "v4" and "v4/new-api/queryLastData" or "v1/plant/list", requests[1].path)
+        assert.equal("demo-token", requests[1].headers.token)
+        S.reset()
+      end
     end)
 
     it("queues calls beyond the worker's thread VMs instead of failing them", function()
@@ -586,6 +632,11 @@ describe("growatt.ngx", function()
       assert.matches("growatt%.ngx%.new: option 'keepalive' must be a number >= 0$", m.keepalive)
       assert.matches("option 'keepalive' must be a number >= 0", m.keepalive_nan, 1, true)
       assert.matches("^content_by_lua%(nginx%.conf:%d+%):%d+: growatt%.ngx: login takes no arguments %(", m.login_args)
+      assert.matches("growatt.ngx.new: options 'token' and 'username' exclude each other", m.token_and_user, 1, true)
+      assert.matches("growatt.ngx.new: option 'api' goes with option 'token'", m.api_alone, 1, true)
+      assert.matches("growatt.ngx.new: option 'api' must be 'v4' or 'v1'", m.api_v3, 1, true)
+      assert.matches("^content_by_lua%(nginx%.conf:%d+%):%d+: .*device_type", m.token_argument)
+      assert.is_true(m.token_no_login)
       assert.is_true(m.no_method)
       assert.is_false(m.exposed) -- the client table holds neither the password nor its hash
       assert.equal(0, S.stats().requests) -- nothing was sent for any of them

@@ -11,7 +11,7 @@
 
 local core = require("growatt.core")
 
-local M = {}
+local redis = {}
 
 -- The kinds of socket: nginx's cosockets where the running phase has them, else LuaSocket.
 local COSOCKET_PHASES = { rewrite = true, access = true, content = true, timer = true }
@@ -181,10 +181,10 @@ local function with_conn(self, fn)
 end
 
 --- Keeps `password` (or nil) as the secret of `target`, for AUTH.
-function M.secret(target, password)
+function redis.secret(target, password)
   secrets[target] = password
 end
 
-M.NULL, M.pause, M.with_conn = NULL, pause, with_conn
+redis.NULL, redis.pause, redis.with_conn = NULL, pause, with_conn
 
-return M
+return redis

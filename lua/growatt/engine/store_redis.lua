@@ -34,14 +34,14 @@ local redis = require("growatt.engine.redis")
 
 local NULL, pause, with_conn = redis.NULL, redis.pause, redis.with_conn
 
-local M = {}
+local store_redis = {}
 
 --- Options of store_redis.new, their Lua types and defaults.
-M.OPTIONS = {
+store_redis.OPTIONS = {
   host = "string", port = "number", user = "string", password = "string", db = "number",
   prefix = "string", timeout = "number", ttl = "number", window = "number", grace = "number",
 }
-M.DEFAULTS = {
+store_redis.DEFAULTS = {
   host = "127.0.0.1", port = 6379, db = 0, prefix = "growatt:",
   timeout = 1,          -- seconds: every connect, send and receive; update tries this long
   ttl = 7 * 24 * 3600,  -- seconds a stored session lives after its account's last write
@@ -55,19 +55,19 @@ M.DEFAULTS = {
 
 local Redis = {}
 Redis.__index = Redis
-M.Redis = Redis
+store_redis.Redis = Redis
 
---- A store over the Redis at opts.host:opts.port (see M.OPTIONS); raises on a wrong option.
-function M.new(opts)
+--- A store over the Redis at opts.host:opts.port (see store_redis.OPTIONS); raises on a wrong option.
+function store_redis.new(opts)
   if type(opts) ~= "table" then error("store_redis.new: opts must be a table", 2) end
   local o = {}
   for k, v in pairs(opts) do
-    local want = M.OPTIONS[k]
+    local want = store_redis.OPTIONS[k]
     if not want then error("store_redis.new: unknown option '" .. tostring(k) .. "'", 2) end
     if type(v) ~= want then error(("store_redis.new: option '%s' must be a %s, got %s"):format(k, want, type(v)), 2) end
     o[k] = v
   end
-  for k, v in pairs(M.DEFAULTS) do
+  for k, v in pairs(store_redis.DEFAULTS) do
     if o[k] == nil then o[k] = v end
   end
   for _, k in ipairs({ "port", "db", "ttl", "window" }) do
@@ -86,20 +86,20 @@ function M.new(opts)
   return self
 end
 
--- The stores of M.shared, by their options as text.
+-- The stores of store_redis.shared, by their options as text.
 local shared = {}
 
 --- The store of these options in this Lua VM, made on first use and kept (with its open
 -- connection), so that jobs that run one after another in one VM (an nginx worker
 -- thread's) share one connection.
-function M.shared(opts)
+function store_redis.shared(opts)
   local names = {}
   for k in pairs(type(opts) == "table" and opts or {}) do names[#names + 1] = tostring(k) end
   table.sort(names)
   local parts = {}
   for i, k in ipairs(names) do parts[i] = k .. "=" .. tostring(opts[k]) end
   local key = table.concat(parts, "\0")
-  shared[key] = shared[key] or M.new(opts)
+  shared[key] = shared[key] or store_redis.new(opts)
   return shared[key]
 end
 
@@ -316,4 +316,4 @@ function Redis:close()
   end
 end
 
-return M
+return store_redis

@@ -20,6 +20,10 @@
 -- under the login guard. The password is hashed at once and only the hash is kept. Calls
 -- work where ngx.run_worker_thread does: rewrite, access and content phases, ngx.timer
 -- callbacks (tested with lua-nginx-module 0.10.23, Debian 12).
+--
+-- With `token` (and `api` = "v4", the default, or "v1") the client has the token API's
+-- methods instead, and no login: its intervals and budget are kept in the dict under the
+-- token's account, so every worker keeps them together.
 
 local growatt = require("growatt")
 local errors = require("growatt.errors")
@@ -46,7 +50,13 @@ gngx.OPTIONS = {
                              -- connection and TLS session (default 60; 0: none is kept)
   redis = "table",           -- growatt.store_redis options: the session state (and the login
                              -- lock) in Redis, shared by several nginx hosts (docs/several-hosts.md)
+  token = "string",          -- a token API instead of username and password: growatt.v4's
+                             -- methods (or growatt.openapi's, with api = "v1")
+  api = "string",            -- with a token: "v4" (default) or "v1"
 }
+
+-- The token families: the constructor the thread makes an object with, by `api`.
+local FAMILIES = require("growatt.openresty.thread").FAMILIES
 
 -- growatt.new options that cannot cross into a worker thread, or that this module sets.
 local NOT_HERE = {
@@ -60,13 +70,15 @@ gngx.DEFAULTS = { shdict = "growatt", pool = "growatt", timeout = 30 }
 -- The password hash of each client, kept out of the client table (which users may print);
 -- so are its Redis options, which may hold a password.
 local hashes = setmetatable({}, { __mode = "k" })
+local tokens = setmetatable({}, { __mode = "k" })
 local redis_options = setmetatable({}, { __mode = "k" })
 
 local Client = {}
 gngx.Client = Client
 
 -- Methods of growatt.Api that do not become thread calls here.
-local LOCAL = { close = true, login = true }
+-- (set_token would change one thread VM's object; a device object cannot cross back.)
+local LOCAL = { close = true, login = true, set_token = true, device = true, get_device = true }
 
 -- Error values back from their plain, marked form (growatt.openresty.thread), wherever they are.
 local function import(v)
@@ -80,11 +92,15 @@ end
 
 -- A dry-run Api of this Lua VM (options only, nothing per request): it checks the arguments
 -- of a call, raising on misuse as growatt.Api does, before anything is sent.
-local checker
+local checkers = {}
 
-local function check_arguments(name, args)
-  if not (growatt.Api._endpoints[name] or name == "batch") then return end
-  checker = checker or growatt.new({ dry_run = true })
+local function check_arguments(family, name, args)
+  local checker = checkers[family or "shinephone"]
+  if not checker then
+    checker = family and growatt[FAMILIES[family]]({ token = "-", dry_run = true }) or growatt.new({ dry_run = true })
+    checkers[family or "shinephone"] = checker
+  end
+  if not (checker._endpoints[name] or name == "batch") then return end
   local ok, msg = pcall(checker[name], checker, unpack(args, 1, args.n))
   if not ok then error(msg, 0) end -- the method's boundary drops its position
 end
@@ -103,35 +119,56 @@ local function finish(self, out)
   return results
 end
 
--- Every public method of growatt.Api, made on first use: api:<name>(...) runs it in a thread.
-setmetatable(Client, { __index = function(class, name)
-  if type(name) ~= "string" or name:sub(1, 1) == "_" or LOCAL[name] then return nil end
-  if type(growatt.Api[name]) ~= "function" then return nil end
-  local method = errors.boundary(function(self, ...)
-    local args = { n = select("#", ...), ... }
-    check_arguments(name, args)
-    local results = finish(self, self:_run(name, args))
-    return unpack(results, 1, results.n)
-  end)
-  rawset(class, name, method)
-  return method
-end })
+-- The methods of a client class: those of the family's class `of` (growatt.Api, or a token
+-- family's), made on first use: client:<name>(...) runs it in a thread.
+local function methods_of(of, family)
+  return function(class, name)
+    if type(name) ~= "string" or name:sub(1, 1) == "_" or LOCAL[name] then return nil end
+    if type(of[name]) ~= "function" then return nil end
+    local method = errors.boundary(function(self, ...)
+      local args = { n = select("#", ...), ... }
+      check_arguments(family, name, args)
+      local results = finish(self, self:_run(name, args))
+      return unpack(results, 1, results.n)
+    end)
+    rawset(class, name, method)
+    return method
+  end
+end
+
+setmetatable(Client, { __index = methods_of(growatt.Api) })
 Client.__index = Client
+
+-- A token family's own options (its constructor checks which it takes).
+local FAMILY_OPTIONS = { cache = "boolean", timezone = "number", intervals = "boolean", min_interval = "number" }
 
 local function check_options(opts)
   for k in pairs(opts) do
     if NOT_HERE[k] then errors.misuse("growatt.ngx.new: option '%s' is not available: %s", k, NOT_HERE[k]) end
   end
-  local types = setmetatable({}, { __index = function(_, k) return gngx.OPTIONS[k] or growatt.OPTIONS[k] end })
+  local types = setmetatable({}, { __index = function(_, k)
+    return gngx.OPTIONS[k] or growatt.OPTIONS[k] or (opts.token and FAMILY_OPTIONS[k])
+  end })
   errors.check_options("growatt.ngx.new", opts, types)
-  if not opts.username then errors.misuse("growatt.ngx.new: option 'username' is required") end
   if opts.keepalive and not (opts.keepalive >= 0 and opts.keepalive < math.huge) then
     errors.misuse("growatt.ngx.new: option 'keepalive' must be a number >= 0")
   end
+  if opts.token then
+    for _, k in ipairs({ "username", "password", "password_hash" }) do
+      if opts[k] then errors.misuse("growatt.ngx.new: options 'token' and '%s' exclude each other", k) end
+    end
+    if not FAMILIES[opts.api or "v4"] then errors.misuse("growatt.ngx.new: option 'api' must be 'v4' or 'v1'") end
+    return
+  end
+  if opts.api then errors.misuse("growatt.ngx.new: option 'api' goes with option 'token'") end
+  if not opts.username then errors.misuse("growatt.ngx.new: option 'username' (or 'token') is required") end
   if not opts.password and not opts.password_hash then
     errors.misuse("growatt.ngx.new: option 'password' (or 'password_hash') is required")
   end
 end
+
+-- The client class of each token family: its methods are the family's; it has no login.
+local TokenClients = {}
 
 --- Makes a client. It holds options only (no connection, no per-request data), so one made
 -- at module level can serve every request of the worker.
@@ -142,10 +179,19 @@ local function new(opts)
   for k, v in pairs(opts) do
     if not gngx.OPTIONS[k] then api_options[k] = v end
   end
+  local family = opts.token and (opts.api or "v4")
   -- The User-Agent is fixed once, so that a random suffix stays the same on every call.
-  local probe = growatt.new(api_options)
+  local probe
+  if family then
+    api_options.token = opts.token
+    probe = growatt[FAMILIES[family]](api_options)
+    api_options.token = nil -- it crosses into the thread as the job's token, never as an option
+  else
+    probe = growatt.new(api_options)
+  end
   api_options.agent_identifier, api_options.add_random_user_id = probe.user_agent, nil
-  local account = store.key(probe.server_url, opts.username)
+  local name = opts.username or probe.account -- a token's account: a digest, never the token
+  local account = store.key(probe.server_url, name)
   probe:close()
   local shdict = opts.shdict or gngx.DEFAULTS.shdict
   local redis_ok, redis = pcall(function() return opts.redis and store_redis.new(opts.redis) end)
@@ -153,8 +199,9 @@ local function new(opts)
     errors.misuse("growatt.ngx.new: option 'redis': %s", (errors.strip(redis):gsub("^store_redis%.new: ", "")))
   end
   local client = setmetatable({
-    username = opts.username,
-    account = account, -- the user at the server: the key of the shared session
+    username = name,
+    family = family,
+    account = account, -- the user (or token) at the server: the key of the shared state
     pool = opts.pool or gngx.DEFAULTS.pool,
     shdict = shdict,
     dict = ngx.shared[shdict],
@@ -162,8 +209,12 @@ local function new(opts)
     options = api_options,
     wait = opts.wait or (opts.timeout or gngx.DEFAULTS.timeout) + 5,
     keepalive = opts.keepalive,
-  }, Client)
-  hashes[client] = opts.password_hash or growatt.hash_password(opts.password)
+  }, family and TokenClients[family] or Client)
+  if family then
+    tokens[client] = opts.token
+  else
+    hashes[client] = opts.password_hash or growatt.hash_password(opts.password)
+  end
   redis_options[client] = opts.redis
   return client
 end
@@ -224,6 +275,7 @@ end
 -- lua_worker_thread_vm_pool_size, 10 by default), the call waits for one.
 function Client:_thread(job)
   job.options, job.shdict, job.username, job.account = self.options, self.shdict, self.username, self.account
+  job.family, job.token = self.family, tokens[self]
   job.keepalive = self.keepalive
   job.redis = redis_options[self]
   local deadline = ngx.now() + self.wait
@@ -311,5 +363,20 @@ function Client:logout()
   end)
   if not ok then ngx.log(ngx.WARN, "growatt: cannot save the session state: ", err) end
 end
+
+-- A token client's call: no session to share, only the state in the dict (windows, budget).
+local function run_alone(self, method, args)
+  return self:_thread({ method = method, args = args })
+end
+
+-- A token client has the plumbing of a client (threads, counters, stats) and its family's
+-- methods.
+for family, of in pairs({ v4 = require("growatt.v4.client").V4, v1 = require("growatt.openapi.v1").OpenApi }) do
+  local class = { _run = run_alone }
+  for _, k in ipairs({ "_thread", "_count", "_account", "stats" }) do class[k] = Client[k] end
+  class.__index = class
+  TokenClients[family] = setmetatable(class, { __index = methods_of(of, family) })
+end
+gngx.TokenClients = TokenClients
 
 return gngx

@@ -6,7 +6,7 @@
 --
 -- Warm sessions: each thread VM keeps its Apis (and so their C sessions: the open
 -- connections and the TLS sessions) from one job to the next, one per identity: the
--- lua_shared_dict, the account and every option (server origin, ca_file, proxy, timeouts,
+-- lua_shared_dict, the account, the API family and every option (server origin, ca_file, proxy, timeouts,
 -- User-Agent). A job takes up its account's stored session from the dict before it sends
 -- anything (api:login or api:resume set the cookies), so cookies never pass from one
 -- account to another. An Api unused for `keepalive` seconds (default 60; 0: none is kept)
@@ -19,6 +19,8 @@
 --     username  the user
 --     account   the user at the server (growatt.store.key): the shared session's key
 --     redis     growatt.store_redis options, when the state lives in Redis instead
+--     family    "v4" or "v1": a token API's job (no login: the method alone), with
+--     token     its token
 --     hash      the password hash, when the job may log in (policy.login: the stored
 --               session if there is one, else a login, under the login guard)
 --     method, args = { n = k, ... }   the Api method to run and its arguments (optional)
@@ -45,6 +47,9 @@ local unpack = table.unpack or unpack -- luacheck: ignore 143
 
 local thread = {}
 
+--- The token families' constructors in growatt, by the job's `family`.
+thread.FAMILIES = { v4 = "v4", v1 = "openapi" }
+
 thread.KEEPALIVE = 60 -- seconds an unused Api stays open in a thread VM
 thread.MAX_KEPT = 8   -- Apis kept open per thread VM at most
 
@@ -68,6 +73,11 @@ end
 local function pack(...) return { n = select("#", ...), ... } end
 
 local function run(api, job, out)
+  if job.family then -- a token API: no session, the method alone
+    local args = job.args or {}
+    out.results = pack(api[job.method](api, unpack(args, 1, args.n or #args)))
+    return
+  end
   if job.hash then
     local back, err = api:login(job.username, job.hash, true)
     if not back then
@@ -129,6 +139,10 @@ local function api_for(job, key)
   local options = {}
   for k, v in pairs(job.options or {}) do options[k] = v end
   options.store = job.redis and store_redis.shared(job.redis) or store_shdict.new(job.shdict, job.account)
+  if job.family then
+    options.token = job.token
+    return growatt[thread.FAMILIES[job.family]](options)
+  end
   return growatt.new(options)
 end
 
@@ -136,7 +150,7 @@ end
 function thread.call(job)
   local keepalive = job.keepalive or thread.KEEPALIVE
   evict(core.now())
-  local key = canonical({ job.shdict, job.account, job.options or {}, job.redis or false })
+  local key = canonical({ job.shdict, job.account, job.family or false, job.options or {}, job.redis or false })
   local api = api_for(job, key)
   local before = api._stats.requests
   local out = {}
