@@ -1,13 +1,14 @@
 -- The Lua side of examples/openresty/nginx-v4.conf: Prometheus metrics of every device of an
--- OpenAPI v4 token (growatt.v4), refreshed in the background and served from a shared dict.
+-- OpenAPI v4 token, refreshed in the background and served from a shared dict.
 --
--- growatt.ngx wraps the password client (growatt.new) only, so this runs the v4 client in
--- nginx's thread pool itself: `collect` runs in a thread VM (ngx.run_worker_thread), where
--- blocking in libcurl stalls no event loop, and returns the metrics as text. The client keeps
--- Growatt's intervals in the shared dict (growatt.store_shdict), so no two workers or threads
--- send a request inside one; one refresh runs at a time over all workers, at most one per
--- GROWATT_REFRESH seconds (default 300, queryLastData's interval). The token is read from the
--- environment in the worker and crosses into the thread as an argument; it is never logged.
+-- growatt.ngx with `token` is the v4 client (growatt.v4) whose calls run in nginx's thread
+-- pool, so no worker ever waits on Growatt; it keeps Growatt's intervals in the shared dict,
+-- so no two workers send a request inside one. One refresh runs at a time over all workers,
+-- at most one per GROWATT_REFRESH seconds (default 300, queryLastData's interval). The token
+-- comes from the environment and is never logged.
+local gngx = require("growatt.ngx")
+local export = require("growatt.export")
+
 local M = {}
 
 local DICT = "growatt"
@@ -18,46 +19,41 @@ local function interval()
   return tonumber(os.getenv("GROWATT_REFRESH") or "") or 300
 end
 
----------------------------------------------------------------------------
--- The thread side
+-- The client holds options only, so one per worker serves every timer.
+local api
 
---- Runs in a thread VM: every device's reading over the v4, as Prometheus text
--- (growatt.export); or nil and the error's message.
-function M.collect(server_url, token)
-  local growatt = require("growatt")
-  local export = require("growatt.export")
-  local store = require("growatt.store_shdict").new(DICT, "metrics-v4")
-  local api = growatt.v4({ server_url = server_url, token = token, store = store, timeout = 30 })
+-- api:readings(): the device list, then queryLastData per device type, 100 serials a request.
+local function fetch()
+  local d = dict()
   local records, err = api:readings()
-  api:close()
-  if not records then return nil, tostring(err) end
-  return export.prometheus(records)
+  if records then
+    d:set("v4:metrics", export.prometheus(records))
+    d:set("v4:updated", ngx.now())
+    d:incr("v4:refreshes:ok", 1, 0)
+  else
+    d:incr("v4:refreshes:error", 1, 0)
+    ngx.log(ngx.WARN, "v4 metrics refresh failed, serving the last good ones: ", tostring(err))
+  end
 end
-
----------------------------------------------------------------------------
--- The event loop side
 
 local function refresh(premature)
   if premature then return end
   local d = dict()
   if not d:add("v4:running", ngx.worker.pid(), 600) then return end
   if d:add("v4:due", true, interval()) then
-    local ok, text, err = ngx.run_worker_thread("growatt", "metrics_v4", "collect",
-      os.getenv("GROWATT_SERVER") or "https://openapi.growatt.com/", os.getenv("GROWATT_TOKEN") or "demo-token")
-    if ok and text then
-      d:set("v4:metrics", text)
-      d:set("v4:updated", ngx.now())
-      d:incr("v4:refreshes:ok", 1, 0)
-    else
-      d:incr("v4:refreshes:error", 1, 0)
-      ngx.log(ngx.WARN, "v4 metrics refresh failed, serving the last good ones: ", tostring(ok and err or text))
-    end
+    local ok, err = pcall(fetch)
+    if not ok then ngx.log(ngx.ERR, "v4 metrics refresh raised: ", tostring(err)) end
   end
   d:delete("v4:running")
 end
 
 --- init_worker: this worker's refresh timer.
 function M.start()
+  api = gngx.new({
+    token = os.getenv("GROWATT_TOKEN") or "demo-token",
+    server_url = os.getenv("GROWATT_SERVER") or "https://openapi.growatt.com/",
+    shdict = DICT, pool = "growatt", timeout = 30,
+  })
   ngx.timer.at(0, refresh)
   ngx.timer.every(math.max(1, math.min(interval(), 10)), refresh)
 end
