@@ -139,6 +139,9 @@ describe("growatt over the OpenAPI v4", function()
         .. "per 5 s\n", r.err)
       assert.equal("", r.out)
       assert.equal(1, #S.requests())
+      local kept = H.read(state)
+      assert.matches("queryDeviceList", kept) -- the window is in the state file, under a digest of the token
+      assert.falsy(kept:find(TOKEN, 1, true))
     end)
   end)
 
