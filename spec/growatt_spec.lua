@@ -31,6 +31,27 @@ describe("growatt", function()
       assert.equal("newTwoLoginAPI.do", S.last().path)
     end)
 
+    it("loads the token clients and the readings only when first used", function()
+      local H = require("spec.support.session")
+      local dir = H.tempdir()
+      H.write(dir .. "/lazy.lua", H.script({
+        "local growatt = require('growatt')",
+        "local function loaded(m) return package.loaded[m] ~= nil end",
+        "local out = { loaded('growatt.v4.client'), loaded('growatt.openapi.v1'), loaded('growatt.readings') }",
+        "local v4, v1, types = growatt.v4, growatt.openapi, growatt.DeviceType",
+        "out[#out + 1] = loaded('growatt.v4.client') and loaded('growatt.openapi.v1') and type(v4) == 'function'",
+        "out[#out + 1] = v1 == require('growatt.openapi').new and types.MIN == 7",
+        "out[#out + 1] = loaded('growatt.readings')",
+        "local readings = growatt.Api.readings",
+        "out[#out + 1] = loaded('growatt.readings') and readings == require('growatt.readings').for_api",
+        "for i, v in ipairs(out) do out[i] = tostring(v) end",
+        "io.write(table.concat(out, ' '))",
+      }))
+      local out = H.sh(H.LUA .. " " .. dir .. "/lazy.lua")
+      H.remove(dir)
+      assert.equal("false false false true true false true", out)
+    end)
+
     it("hashes passwords as Growatt does", function()
       assert.equal("c98f6bcd4621d373cade4e832627b4f6", growatt.hash_password("test"))
     end)

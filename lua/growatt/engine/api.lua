@@ -198,6 +198,28 @@ function engine.class(methods, family)
   return class
 end
 
+-- Lazy methods by class: name -> { module, field }.
+local lazy = setmetatable({}, { __mode = "k" })
+
+local function load_lazy(class, name)
+  local m = lazy[class][name]
+  if not m then return nil end
+  local fn = require(m[1])[m[2]]
+  rawset(class, name, fn)
+  return fn
+end
+
+--- Makes class[name] the function require(module)[field], loaded when first used: a script
+-- that never calls it does not pay for loading its module (readings, the exporters'
+-- parsers) at start.
+function engine.lazy(class, name, module, field)
+  if not lazy[class] then
+    lazy[class] = {}
+    setmetatable(class, { __index = load_lazy })
+  end
+  lazy[class][name] = { module, field }
+end
+
 --- The method of the endpoint entry `ep` (named `name`): runs the entry with the caller's
 -- arguments; an empty result goes on to the entry's `fallback`, if it has one. The method
 -- calls client.build itself, so that its misuse errors name the caller's line (a method

@@ -44,7 +44,7 @@ local OpenApi = engine.class({}, {
   receive = token.family.receive,
 })
 openapi.OpenApi = OpenApi
-OpenApi.readings = require("growatt.readings").for_v1
+engine.lazy(OpenApi, "readings", "growatt.readings", "for_v1")
 
 engine.install(OpenApi, openapi.endpoints)
 engine.install(OpenApi, regions.endpoints) -- discover_server, at the server's root

@@ -54,7 +54,7 @@ function Api:resume(username)
 end
 
 Api.walk = batch.walk
-Api.readings = require("growatt.readings").for_api
+engine.lazy(Api, "readings", "growatt.readings", "for_api")
 
 --- growatt.new(opts) or, as in the reference, growatt.new(add_random_user_id, agent_identifier).
 local function new(opts, agent_identifier)

@@ -40,7 +40,7 @@ V4.set_token = token.set_token
 --- The decoded reply (the envelope, before normalisation) a table result came from.
 function V4.raw(_, result) return endpoints.replies.raw(result) end
 
-V4.readings = require("growatt.readings").for_v4
+engine.lazy(V4, "readings", "growatt.readings", "for_v4")
 
 ---------------------------------------------------------------------------
 -- Every page, every serial
