@@ -71,17 +71,7 @@ describe("growatt.readings", function()
       return api
     end
 
-    local function requests_after_login()
-      local list = {}
-      for _, r in ipairs(S.requests()) do
-        if r.path ~= "newTwoLoginAPI.do" then
-          list[#list + 1] = r.method .. " " .. r.path .. (r.query[1] and r.query[1][1] == "op" and " " .. r.query[1][2]
-            or "")
-        end
-      end
-      table.sort(list)
-      return list
-    end
+    local function requests_after_login() return R.requests(S) end
 
     it("ShinePhone: every type's fields and values, from 12 requests for the demo account", function()
       local api = shinephone()

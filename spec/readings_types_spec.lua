@@ -11,17 +11,7 @@ local R = require("spec.support.records")
 local state = data.seed()
 local fields_of, by_serial = R.fields_of, R.by_serial -- the fields a record has, sorted; records by serial
 
-local function requests()
-  local list = {}
-  for _, r in ipairs(S.requests()) do
-    if r.path ~= "newTwoLoginAPI.do" then
-      list[#list + 1] = r.method .. " " .. r.path .. (r.query[1] and r.query[1][1] == "op" and " " .. r.query[1][2]
-        or "")
-    end
-  end
-  table.sort(list)
-  return list
-end
+local function requests() return R.requests(S) end
 
 describe("readings of max, wit, sph-s and spa devices", function()
   local url

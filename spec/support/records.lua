@@ -20,4 +20,17 @@ function records.by_serial(list)
   return t
 end
 
+-- The requests the sandbox `S` received besides logins, as "METHOD path[ op]", sorted.
+function records.requests(S)
+  local list = {}
+  for _, r in ipairs(S.requests()) do
+    if r.path ~= "newTwoLoginAPI.do" then
+      list[#list + 1] = r.method .. " " .. r.path .. (r.query[1] and r.query[1][1] == "op" and " " .. r.query[1][2]
+        or "")
+    end
+  end
+  table.sort(list)
+  return list
+end
+
 return records
