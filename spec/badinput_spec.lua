@@ -65,7 +65,7 @@ local TOKEN = "demo-token"
 local VALUES = {
   { "a table", {}, "table" }, { "a boolean", true, "boolean" }, { "a function", print, "function" },
   { "nil", nil, "nil" }, { "an empty string", "", "string" }, { "a 1 MiB string", HUGE, "huge" },
-  { "a NUL byte", "a\0b", "string" }, { "invalid UTF-8", "\xff\xfe", "string" },
+  { "a NUL byte", "a\0b", "string" }, { "invalid UTF-8", "\255\254", "string" },
   { "-1", -1, "whole" }, { "1.5", 1.5, "odd" }, { "NaN", 0 / 0, "odd" }, { "inf", math.huge, "odd" },
   { "-inf", -math.huge, "odd" }, { "2^63", 2 ^ 63, "odd" }, { "1e308", 1e308, "odd" },
 }
@@ -554,7 +554,7 @@ describe("bad input", function()
   it("OpenAPI set_token: a token a header cannot carry raises, without showing it", function()
     local api = v1_api(sent)
     each_value(api, "set_token", "token", function(v) return { v }, 1 end, function(value)
-      if value[2] == "\xff\xfe" then -- a header can carry it: Growatt does not know it
+      if value[2] == "\255\254" then -- a header can carry it: Growatt does not know it
         return function(_, what)
           local _, err = api:plant_list()
           assert(errors.is(err, "auth"), what .. ": " .. tostring(err))
